@@ -1,0 +1,28 @@
+/**
+ * `leash`: one entry point for the web app, the workers and the operator's commands.
+ * Each command lives in its own module and registers itself here.
+ */
+import { Command, CommanderError } from 'commander'
+import { registerMigrateCommand } from './migrate.js'
+import { registerStartCommand } from './start.js'
+import { describeError } from './errors.js'
+
+const program = new Command('leash')
+  .description('Leash: inventory and posture of the non-human identities that AI agents hold.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+
+registerStartCommand(program)
+registerMigrateCommand(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode
+  } else {
+    console.error(`leash: ${describeError(error)}`)
+    process.exitCode = 1
+  }
+}

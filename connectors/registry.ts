@@ -1,0 +1,19 @@
+/**
+ * The one registry of providers. Adding a provider: create connectors/<name>/, add its name
+ * to PROVIDER_NAMES in contract.ts, and its entry here.
+ */
+import { LeashError } from '../cli/errors.js'
+import { PROVIDER_NAMES, type Provider, type ProviderName } from './contract.js'
+
+export const providers: Record<ProviderName, Provider<any>> = {}
+
+export function isProviderName(name: string): name is ProviderName {
+  return (PROVIDER_NAMES as readonly string[]).includes(name)
+}
+
+export function getProvider(name: string): Provider<any> {
+  if (!isProviderName(name)) {
+    throw new LeashError(`Unknown provider "${name}".`, `Use one of: ${PROVIDER_NAMES.join(', ') || '(none registered)'}.`)
+  }
+  return providers[name]
+}
