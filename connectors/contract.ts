@@ -169,6 +169,17 @@ export interface NormalizedIdentity {
   }
   /** A static secret is used where federation or a managed identity is possible (NHI7). */
   federationPossible: boolean
+  /**
+   * Parts of this identity that could not be read (missing permission, failed call). Rules
+   * that depend on such a part answer "unknown" naming the permission, never a failing finding.
+   */
+  unreadable: UnreadablePart[]
+}
+
+export interface UnreadablePart {
+  field: 'credentials' | 'usage' | 'entitlements' | 'owners' | 'tags' | 'unused_grants'
+  operation: string
+  permission: string | null
 }
 
 /** A part of the provider Leash could not read. Shown in plain words; never a finding. */
