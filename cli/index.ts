@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { registerMigrateCommand } from './migrate.js'
 import { registerStartCommand } from './start.js'
 import { describeError } from './errors.js'
+import { shutdown } from './shutdown.js'
 
 const program = new Command('leash')
   .description('Leash: inventory and posture of the non-human identities that AI agents hold.')
@@ -19,10 +20,11 @@ registerMigrateCommand(program)
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
+  // Exit explicitly: an embedded database or open handles must not keep a failed command alive,
+  // and tsx's loader does not carry process.exitCode through.
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode
-  } else {
-    console.error(`leash: ${describeError(error)}`)
-    process.exitCode = 1
+    process.exit(error.exitCode)
   }
+  console.error(`leash: ${describeError(error)}`)
+  await shutdown(1)
 }

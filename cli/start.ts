@@ -27,8 +27,8 @@ export function registerStartCommand(program: Command): void {
 
 function parsePort(value: string): number {
   const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new LeashError(`"${value}" is not a valid port (PORT or --port).`, 'Use a whole number from 1 to 65535, e.g. PORT=3000 npm start.')
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new LeashError(`"${value}" is not a valid port (PORT or --port).`, 'Use a whole number from 1 to 65535 (0 picks a free port), e.g. PORT=3000 npm start.')
   }
   return port
 }

@@ -1,0 +1,25 @@
+import { expect, test } from './base.js'
+
+const PAGES = [
+  { path: '/posture', heading: 'Posture' },
+  { path: '/identities', heading: 'Identities' },
+  { path: '/orphans', heading: 'Orphans' },
+  { path: '/revocations', heading: 'Revocations' },
+  { path: '/sources', heading: 'Sources' },
+  { path: '/audit', heading: 'Audit' },
+]
+
+test('every page of the shell is reachable from the navigation', async ({ page }) => {
+  await page.goto('/')
+  await expect(page).toHaveURL(/\/posture$/)
+  for (const { path, heading } of PAGES) {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: heading }).click()
+    await expect(page).toHaveURL(new RegExp(`${path}$`))
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible()
+  }
+})
+
+test('an empty database shows what to do next instead of a blank page', async ({ page }) => {
+  await page.goto('/sources')
+  await expect(page.getByText(/No sources configured/i)).toBeVisible()
+})
