@@ -1,21 +1,57 @@
-import type { LinksFunction, MetaFunction } from '@remix-run/node'
-import { Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useNavigation, useRouteError } from '@remix-run/react'
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useNavigation, useRouteError, useRouteLoaderData } from '@remix-run/react'
 import styles from './styles/app.css?url'
+import authStyles from './styles/auth.css?url'
+import workflowStyles from './styles/workflow.css?url'
+import { getActor, mustChangePassword } from './utils/auth.server'
+import { useNonce } from './utils/nonce-provider'
+import { ROLE_PERMISSIONS, type Permission } from './utils/permissions'
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }]
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: styles },
+  { rel: 'stylesheet', href: authStyles },
+  { rel: 'stylesheet', href: workflowStyles },
+]
+
+/** The signed-in user (or null) for the layout: name, role and permissions, to show only what they can use. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const actor = await getActor(request, context)
+  if (!actor || actor.kind !== 'user') return { user: null }
+  const permissions = ROLE_PERMISSIONS[actor.role]
+  return {
+    user: {
+      username: actor.username,
+      displayName: actor.displayName,
+      role: actor.role,
+      permissions: [...permissions],
+      mustChangePassword: mustChangePassword(actor),
+    },
+  }
+}
 
 export const meta: MetaFunction = () => [{ title: 'Leash' }, { name: 'description', content: 'Posture of the non-human identities that AI agents hold.' }]
 
-const NAVIGATION = [
-  { to: '/posture', label: 'Posture' },
-  { to: '/identities', label: 'Identities' },
-  { to: '/orphans', label: 'Orphans' },
-  { to: '/revocations', label: 'Revocations' },
-  { to: '/sources', label: 'Sources' },
-  { to: '/audit', label: 'Audit' },
-] as const
+// Each link shows only to roles that can open the page (the server checks again on every request).
+const NAVIGATION: ReadonlyArray<{ to: string; label: string; needs: readonly Permission[] }> = [
+  { to: '/posture', label: 'Posture', needs: ['read:posture:any'] },
+  { to: '/identities', label: 'Identities', needs: ['read:identity:any'] },
+  { to: '/orphans', label: 'Orphans', needs: ['read:identity:any'] },
+  { to: '/my-identities', label: 'My identities', needs: ['read:claim:own'] },
+  { to: '/claims', label: 'Claims', needs: ['read:claim:any'] },
+  { to: '/revocations', label: 'Revocations', needs: ['read:revocation:any', 'read:revocation:own'] },
+  { to: '/sources', label: 'Sources', needs: ['read:source:any'] },
+  { to: '/audit', label: 'Audit', needs: ['read:audit:any'] },
+  { to: '/admin/users', label: 'Users', needs: ['read:user:any'] },
+  { to: '/admin/tokens', label: 'API tokens', needs: ['read:api_token:any'] },
+]
+
+const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', owner: 'Owner', security_lead: 'Security lead', operator: 'Operator', admin: 'Admin' }
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  const nonce = useNonce()
+  // Undefined when the root loader itself failed (the error boundary still renders this layout).
+  const user = useRouteLoaderData<typeof loader>('root')?.user ?? null
+  const navigation = user ? NAVIGATION.filter((item) => item.needs.some((permission) => user.permissions.includes(permission))) : []
   return (
     <html lang="en">
       <head>
@@ -38,7 +74,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
             </a>
             <nav aria-label="Main">
               <ul className="nav">
-                {NAVIGATION.map((item) => (
+                {navigation.map((item) => (
                   <li key={item.to}>
                     <NavLink to={item.to} prefetch="intent">
                       {item.label}
@@ -47,13 +83,25 @@ export function Layout({ children }: { children: React.ReactNode }) {
                 ))}
               </ul>
             </nav>
+            {user ? (
+              <div className="account-menu">
+                <NavLink to="/account/password" className="account-name" title="Change your password">
+                  {user.displayName} <span className="role-badge">{ROLE_LABELS[user.role] ?? user.role}</span>
+                </NavLink>
+                <Form method="post" action="/logout">
+                  <button type="submit" className="button-link">
+                    Sign out
+                  </button>
+                </Form>
+              </div>
+            ) : null}
           </header>
           <main id="main" className="content" tabIndex={-1}>
             {children}
           </main>
         </div>
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   )

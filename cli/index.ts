@@ -3,8 +3,11 @@
  * Each command lives in its own module and registers itself here.
  */
 import { Command, CommanderError } from 'commander'
+import { registerAuditCommand } from './audit.js'
 import { registerMigrateCommand } from './migrate.js'
+import { registerScanCommand } from './scan.js'
 import { registerStartCommand } from './start.js'
+import { registerWorkerCommand } from './worker.js'
 import { describeError } from './errors.js'
 import { shutdown } from './shutdown.js'
 
@@ -16,6 +19,9 @@ const program = new Command('leash')
 
 registerStartCommand(program)
 registerMigrateCommand(program)
+registerScanCommand(program)
+registerWorkerCommand(program)
+registerAuditCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,5 +1,9 @@
 import type { Command } from 'commander'
+import { ensureInitialAdmin } from '../app/utils/local-auth.server.js'
+import { OidcConfigError, readOidcSettings } from '../app/utils/oidc.server.js'
 import { openDatabase } from '../db/open.js'
+import { scanServices, startScanQueue, startScanWorkers } from '../jobs/queue.js'
+import { startScheduler } from '../jobs/scheduler.js'
 import { ensureAppBuilt } from './build-app.js'
 import { LeashError } from './errors.js'
 import { onShutdown } from './shutdown.js'
@@ -8,7 +12,7 @@ import { startWebServer } from './web-server.js'
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('Run Leash: migrations, the embedded database when DATABASE_URL is unset, and the web app.')
+    .description('Run Leash: migrations, the embedded database when DATABASE_URL is unset, the web app, the scan scheduler and one scan worker.')
     .option('-p, --port <port>', 'port for the web app (default: $PORT or 3000)')
     .option('--host <host>', 'interface to listen on', '0.0.0.0')
     .option('--dev', 'serve the app through Vite with hot reload (for development)')
@@ -16,13 +20,32 @@ export function registerStartCommand(program: Command): void {
       const port = parsePort(options.port ?? process.env.PORT ?? '3000')
       const log = (line: string) => console.log(`leash: ${line}`)
       log('starting …')
+      checkOidcSettings()
       const database = await openDatabase({ log, applicationName: 'leash-web' })
       onShutdown(() => database.close())
+      await ensureInitialAdmin(database.db, log)
       if (!options.dev) await ensureAppBuilt(log)
-      const web = await startWebServer({ services: { db: database.db }, port, host: options.host, dev: options.dev })
+      // Scans: the shared queue, one worker and the scheduler in this process (`leash worker` adds more).
+      const queue = await startScanQueue({ url: database.url, db: database.db, log })
+      onShutdown(() => queue.stop())
+      const workers = await startScanWorkers({ handle: database, queue, concurrency: 1, log })
+      onShutdown(() => workers.stop())
+      const scheduler = await startScheduler({ db: database.db, queue, schedulerId: workers.workerId, log })
+      onShutdown(() => scheduler.stop())
+      const web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: options.dev })
       onShutdown(() => web.close())
       log(`ready: ${web.url}`)
     })
+}
+
+/** A wrong single sign-on setting fails at start with what to fix, not at the first sign-in. */
+function checkOidcSettings(): void {
+  try {
+    readOidcSettings()
+  } catch (error) {
+    if (error instanceof OidcConfigError) throw new LeashError(`Single sign-on is misconfigured: ${error.message}`, 'Fix the LEASH_OIDC_* environment variables (see docs/security.md), or unset LEASH_OIDC_ISSUER to use local accounts only.')
+    throw error
+  }
 }
 
 function parsePort(value: string): number {

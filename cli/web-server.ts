@@ -11,6 +11,7 @@ import type { AppLoadContext, ServerBuild } from '@remix-run/node'
 import express from 'express'
 import type { LeashServices } from '../app/load-context.js'
 import { LeashError } from './errors.js'
+import { csrfProtection, securityHeaders } from './web-security.js'
 
 export interface WebServer {
   url: string
@@ -31,6 +32,9 @@ export async function startWebServer(options: {
   app.disable('x-powered-by')
   // Behind a proxy the client address comes from X-Forwarded-For; Leash trusts loopback proxies only.
   app.set('trust proxy', 'loopback')
+  // Headers (with the per-request CSP nonce) on every response, static files included; then CSRF.
+  app.use(securityHeaders({ dev: options.dev }))
+  app.use(csrfProtection(options.services.db))
 
   let build: ServerBuild | (() => Promise<ServerBuild>)
   let closeVite = async () => {}
@@ -51,8 +55,14 @@ export async function startWebServer(options: {
   }
 
   // The express adapter types the context as server-runtime's open record; ours is the typed LeashServices.
-  const loadContext = options.services as unknown as AppLoadContext
-  app.all('*', createRequestHandler({ build, getLoadContext: () => loadContext }))
+  app.all(
+    '*',
+    createRequestHandler({
+      build,
+      getLoadContext: (req, res) =>
+        ({ ...options.services, clientIp: req.ip ?? null, cspNonce: (res.locals as { cspNonce?: string }).cspNonce }) as unknown as AppLoadContext,
+    }),
+  )
 
   const host = options.host ?? '0.0.0.0'
   const server = await new Promise<Server>((resolve, reject) => {

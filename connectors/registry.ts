@@ -4,8 +4,19 @@
  */
 import { LeashError } from '../cli/errors.js'
 import { PROVIDER_NAMES, type Provider, type ProviderName } from './contract.js'
+import { anthropicProvider } from './anthropic/index.js'
+import { awsProvider } from './aws/index.js'
+import { azureProvider } from './azure/index.js'
+import { githubProvider } from './github/index.js'
+import { openaiProvider } from './openai/index.js'
 
-export const providers: Record<ProviderName, Provider<any>> = {}
+export const providers: Record<ProviderName, Provider<any>> = {
+  aws: awsProvider,
+  openai: openaiProvider,
+  anthropic: anthropicProvider,
+  azure: azureProvider,
+  github: githubProvider,
+}
 
 export function isProviderName(name: string): name is ProviderName {
   return (PROVIDER_NAMES as readonly string[]).includes(name)

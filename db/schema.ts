@@ -81,6 +81,18 @@ export interface ScanRunsTable {
   errors: GeneratedJson<unknown[]>
   retire_warning: Json<Record<string, unknown>> | null
   summary: GeneratedJson<Record<string, unknown>>
+  job_id: string | null
+  attempt: Generated<number>
+  retry_of: string | null
+}
+
+export interface ScanScheduleSlotsTable {
+  source_id: string
+  slot_time: Timestamp
+  claimed_by: string
+  claimed_at: GeneratedTimestamp
+  scan_run_id: string | null
+  outcome: Generated<'queued' | 'skipped_active'>
 }
 
 export interface ScanScopesTable {
@@ -135,6 +147,10 @@ export interface IdentitiesTable {
   last_seen_scan_id: string | null
   first_seen_at: GeneratedTimestamp
   last_seen_at: GeneratedTimestamp
+  data_hash: string | null
+  credentials_hash: string | null
+  entitlements_hash: string | null
+  owners_hash: string | null
 }
 
 export interface IdentityOwnersTable {
@@ -285,6 +301,21 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null
 }
 
+export interface AuthThrottleTable {
+  key: string
+  failures: Generated<number>
+  window_started_at: GeneratedTimestamp
+  locked_until: Timestamp | null
+}
+
+export interface OidcLoginStatesTable {
+  state_hash: string
+  code_verifier: string
+  nonce: string
+  redirect_to: string
+  created_at: GeneratedTimestamp
+}
+
 export interface ClaimsTable {
   id: Generated<string>
   identity_id: number
@@ -297,6 +328,9 @@ export interface ClaimsTable {
   decided_at: Timestamp | null
   decision_reason: string | null
   created_at: GeneratedTimestamp
+  /** When a confirmed ownership ended (handed over or released), and why (2026-11-21T0140). */
+  ended_at: Timestamp | null
+  ended_reason: string | null
 }
 
 export interface RevocationsTable {
@@ -327,6 +361,16 @@ export interface RevocationsTable {
   undone_by_revocation_id: string | null
   created_at: GeneratedTimestamp
   updated_at: GeneratedTimestamp
+  /** Who rejected or cancelled the request, when and why (2026-11-21T0140). */
+  decided_by: string | null
+  decided_at: Timestamp | null
+  decision_reason: string | null
+  /** Set on an undo request: the revocation it undoes. */
+  undo_of_revocation_id: string | null
+  /** Execution lease: a worker that died mid-execution can be taken over once it passes. */
+  lease_until: Timestamp | null
+  /** After a partial execution: what is still to do, in plain words and calls. */
+  remaining: Json<Record<string, unknown>> | null
 }
 
 export interface AuditEventsTable {
@@ -350,6 +394,7 @@ export interface Database {
   sources: SourcesTable
   scan_runs: ScanRunsTable
   scan_scopes: ScanScopesTable
+  scan_schedule_slots: ScanScheduleSlotsTable
   identities: IdentitiesTable
   identity_owners: IdentityOwnersTable
   credentials: CredentialsTable
@@ -363,6 +408,8 @@ export interface Database {
   users: UsersTable
   sessions: SessionsTable
   api_tokens: ApiTokensTable
+  auth_throttle: AuthThrottleTable
+  oidc_login_states: OidcLoginStatesTable
   claims: ClaimsTable
   revocations: RevocationsTable
   audit_events: AuditEventsTable

@@ -74,3 +74,31 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
 export function roleHas(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].has(permission)
 }
+
+/** Every permission some role holds, in a stable order (for forms and validation). */
+export const ALL_PERMISSIONS: readonly Permission[] = [...new Set(Object.values(ROLE_PERMISSIONS).flatMap((set) => [...set]))].sort()
+
+export function isPermission(value: string): value is Permission {
+  return (ALL_PERMISSIONS as readonly string[]).includes(value)
+}
+
+/**
+ * Whether an API token may ever hold a permission. Approvals need a person: a token can
+ * request a revocation but never approve one (nor confirm a claim), whatever its creator holds.
+ */
+export function tokenMayHold(permission: Permission): boolean {
+  return !permission.startsWith('approve:') && !permission.startsWith('confirm:')
+}
+
+/** The permissions a token may be given: everything except approvals and confirmations. */
+export const TOKEN_GRANTABLE_PERMISSIONS: readonly Permission[] = ALL_PERMISSIONS.filter(tokenMayHold)
+
+/**
+ * What an actor can do: a user's role, or for an API token its scopes intersected with its
+ * creator's current role (so demoting the creator shrinks the token), never an approval.
+ */
+export function effectivePermissions(role: Role, tokenScopes: readonly string[] | null): ReadonlySet<Permission> {
+  const rolePermissions = ROLE_PERMISSIONS[role]
+  if (tokenScopes === null) return rolePermissions
+  return new Set(tokenScopes.filter((scope): scope is Permission => isPermission(scope) && tokenMayHold(scope) && rolePermissions.has(scope)))
+}

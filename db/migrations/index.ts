@@ -4,7 +4,17 @@
  */
 import type { Migration } from 'kysely'
 import * as initial from './2026-11-21T0000_initial.js'
+import * as jobsIngest from './2026-11-21T0105_jobs_ingest.js'
+import * as authSecurity from './2026-11-21T0120_auth_security.js'
+import * as dashboardIndexes from './2026-11-21T0160_dashboard_indexes.js'
+import * as revocationClaims from './2026-11-21T0140_revocation_claims.js'
+import * as scoring from './2026-11-21T0175_scoring.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
+  '2026-11-21T0105_jobs_ingest': jobsIngest,
+  '2026-11-21T0120_auth_security': authSecurity,
+  '2026-11-21T0160_dashboard_indexes': dashboardIndexes,
+  '2026-11-21T0140_revocation_claims': revocationClaims,
+  '2026-11-21T0175_scoring': scoring,
 }

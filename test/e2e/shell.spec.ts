@@ -1,4 +1,4 @@
-import { expect, test } from './base.js'
+import { expect, test } from './fixtures.js'
 
 const PAGES = [
   { path: '/posture', heading: 'Posture' },
@@ -9,7 +9,9 @@ const PAGES = [
   { path: '/audit', heading: 'Audit' },
 ]
 
-test('every page of the shell is reachable from the navigation', async ({ page }) => {
+test('every page of the shell is reachable from the navigation', async ({ page, login }) => {
+  // An admin sees every page; role-aware navigation hides the rest from other roles.
+  await login(page, 'admin')
   await page.goto('/')
   await expect(page).toHaveURL(/\/posture$/)
   for (const { path, heading } of PAGES) {
@@ -19,7 +21,8 @@ test('every page of the shell is reachable from the navigation', async ({ page }
   }
 })
 
-test('an empty database shows what to do next instead of a blank page', async ({ page }) => {
+test('an empty database shows what to do next instead of a blank page', async ({ page, login }) => {
+  await login(page, 'viewer')
   await page.goto('/sources')
   await expect(page.getByText(/No sources configured/i)).toBeVisible()
 })

@@ -1,0 +1,581 @@
+import { parseWithZod } from '@conform-to/zod'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, Link, Outlet, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { appendAuditEvent } from '../../db/audit.js'
+import { getIdentityDetail, type IdentityDetail } from '../../db/queries/identity-detail.js'
+import { identitiesHref } from '../../db/queries/identity-filter.js'
+import { rulesById } from '../../scoring/rules/index.js'
+import { scoreIdentities } from '../../scoring/pass.js'
+import { AgentBadge, Badge, OwnerStatusBadge, RiskBadge, SeverityBadge, StatusBadge } from '~/components/badges'
+import { formatAgo, formatAgeDays, formatCount, formatDate, formatDateTime, kindLabel, label } from '~/components/format'
+import { IdentityActions } from '~/components/identity-actions'
+import { RouteErrorBoundary } from '~/components/route-error'
+import { auditActor, clientIp, requireUserWithPermission } from '~/utils/auth.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.detail.identity.display_name} · Identities · Leash` : 'Identity · Leash' }]
+
+function notFound(message: string): Response {
+  return new Response(message, { status: 404, statusText: 'Not Found', headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+}
+
+function parseId(raw: string | undefined): number {
+  const id = Number(raw)
+  if (!raw || !/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id)) throw notFound(`"${raw ?? ''}" is not an identity id. Identity pages are /identities/<number>.`)
+  return id
+}
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { user } = await requireUserWithPermission(request, context, 'read:identity:any')
+  const id = parseId(params.id)
+  const detail = await getIdentityDetail(context.db, id)
+  if (!detail) throw notFound(`There is no identity ${id}. It may have been removed with its source.`)
+  // Rule metadata for the findings on this page only (title, why, how to fix).
+  const rules = Object.fromEntries(
+    [...new Set([...detail.findings.map((finding) => finding.rule_id), ...breakdownRuleIds(detail.score?.breakdown)])].flatMap((ruleId) => {
+      const rule = rulesById.get(ruleId)
+      return rule ? [[ruleId, { title: rule.title, rationale: rule.rationale, remediation: rule.remediation, nhi: rule.nhi, remedyActionId: rule.remedyActionId }]] : []
+    }),
+  )
+  return {
+    detail,
+    rules,
+    canClassify: user.can('update:classification:any'),
+  }
+}
+
+function breakdownRuleIds(breakdown: unknown): string[] {
+  const findings = (breakdown as { findings?: unknown } | null)?.findings
+  return Array.isArray(findings) ? findings.flatMap((item) => (item && typeof item.ruleId === 'string' ? [item.ruleId as string] : [])) : []
+}
+
+const overrideSchema = z.object({
+  intent: z.literal('classify'),
+  decision: z.enum(['agent', 'not_agent', 'clear'], { message: 'Choose confirm, reject or clear.' }),
+  reason: z
+    .string({ required_error: 'Say why, so the next person understands the decision.' })
+    .trim()
+    .min(3, 'Say why in a few words (at least 3 characters).')
+    .max(500, 'Keep the reason under 500 characters.'),
+})
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { user } = await requireUserWithPermission(request, context, 'update:classification:any')
+  const id = parseId(params.id)
+  const submission = parseWithZod(await request.formData(), { schema: overrideSchema })
+  if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
+  const { decision, reason } = submission.value
+  const { db } = context
+  const before = await db.selectFrom('identities').select(['id', 'is_agent', 'agent_override', 'agent_override_reason']).where('id', '=', id).executeTakeFirst()
+  if (!before) throw notFound(`There is no identity ${id}.`)
+  const override = decision === 'clear' ? null : decision
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('identities')
+      .set({
+        agent_override: override,
+        agent_override_by: override ? user.username : null,
+        agent_override_at: override ? new Date() : null,
+        agent_override_reason: override ? reason : null,
+        needs_scoring: true,
+      })
+      .where('id', '=', id)
+      .execute()
+    // If the audit write fails, the decision is not stored either.
+    await appendAuditEvent(trx, {
+      actor: auditActor(user),
+      action: decision === 'clear' ? 'classification.override_cleared' : decision === 'agent' ? 'classification.confirmed' : 'classification.rejected',
+      object: { type: 'identity', id: String(id) },
+      before: { agent_override: before.agent_override, is_agent: before.is_agent },
+      after: { agent_override: override },
+      reason,
+      ip: clientIp(context),
+    })
+  })
+  // The override changes is_agent and the score: rescore this identity now rather than at the next scan.
+  await scoreIdentities(db, [id])
+  return Response.json({ result: submission.reply({ resetForm: true }), saved: decision })
+}
+
+type Detail = IdentityDetail
+type RuleMeta = { title: string; rationale: string; remediation: { console: string[]; cli: string }; nhi: string; remedyActionId: string | null }
+
+export default function IdentityPage() {
+  const { detail, rules, canClassify } = useLoaderData<typeof loader>()
+  const { identity } = detail
+  const openFindings = detail.findings.filter((finding) => finding.status === 'open')
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb small">
+        <Link to="/identities">Identities</Link> <span aria-hidden="true">/</span> <span aria-current="page">{identity.display_name}</span>
+      </nav>
+      <header className="identity-header panel">
+        <div className="identity-title">
+          <h1>{identity.display_name}</h1>
+          <div className="badge-row">
+            <RiskBadge score={identity.risk_score} />
+            {identity.is_agent ? <AgentBadge platform={identity.agent_platform} confidence={identity.agent_confidence} /> : null}
+            <Badge tone="neutral">{label(identity.provider)}</Badge>
+            <Badge tone="neutral">{kindLabel(identity.kind)}</Badge>
+            <StatusBadge status={identity.status} />
+            <OwnerStatusBadge status={identity.owner_status} />
+          </div>
+        </div>
+        <dl className="facts">
+          <div>
+            <dt>External id</dt>
+            <dd className="mono break">{identity.external_id}</dd>
+          </div>
+          <div>
+            <dt>Account / tenant</dt>
+            <dd>
+              <Link to={identitiesHref({ account: identity.account_id })}>{identity.account_id}</Link>
+            </dd>
+          </div>
+          <div>
+            <dt>Source</dt>
+            <dd>
+              <Link to={identitiesHref({ source: identity.source_id })}>{identity.source_name}</Link>
+              {identity.source_is_demo ? ' (demo)' : ''}
+            </dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{formatDate(identity.created_at, 'unknown')}</dd>
+          </div>
+          <div>
+            <dt>Last used</dt>
+            <dd>{identity.last_used_known || identity.last_used_at ? formatAgo(identity.last_used_at, 'never') : 'no usage data from the provider'}</dd>
+          </div>
+          <div>
+            <dt>Seen by Leash</dt>
+            <dd>
+              {formatDate(identity.first_seen_at)} – {formatDate(identity.last_seen_at)}
+            </dd>
+          </div>
+        </dl>
+        {identity.console_url ? (
+          <p>
+            <a href={identity.console_url} target="_blank" rel="noreferrer noopener" className="button button-ghost">
+              Open in the {label(identity.provider)} console <span aria-hidden="true">↗</span>
+              <span className="visually-hidden"> (opens in a new tab)</span>
+            </a>
+          </p>
+        ) : null}
+      </header>
+
+      <div className="detail-grid">
+        <div className="detail-main">
+          <FindingsPanel findings={detail.findings} rules={rules} openCount={openFindings.length} />
+          <CredentialsPanel credentials={detail.credentials} />
+          <EntitlementsPanel groups={detail.entitlements} />
+          <HistoryPanel changes={detail.changes} />
+        </div>
+        <aside className="detail-side">
+          <ScorePanel identity={identity} score={detail.score} rules={rules} />
+          <AgentPanel identity={identity} canClassify={canClassify} />
+          <OwnerPanel identity={identity} owners={detail.owners} />
+          <IdentityActions
+            identity={{
+              id: identity.id,
+              displayName: identity.display_name,
+              provider: identity.provider,
+              isAgent: identity.is_agent,
+              ownerRef: identity.owner_ref,
+              ownerStatus: identity.owner_status,
+              status: identity.status,
+            }}
+            credentials={detail.credentials.map((credential) => ({ id: credential.id, externalId: credential.external_id, type: credential.type, status: credential.status }))}
+          />
+          <Outlet />
+        </aside>
+      </div>
+    </>
+  )
+}
+
+function FindingsPanel({ findings, rules, openCount }: { findings: Detail['findings']; rules: Record<string, RuleMeta>; openCount: number }) {
+  return (
+    <section className="panel" aria-labelledby="findings-heading">
+      <h2 id="findings-heading">
+        Findings <span className="muted">({formatCount(openCount)} open)</span>
+      </h2>
+      {findings.length === 0 ? (
+        <p className="muted">No findings: every rule passed for this identity at the last scoring.</p>
+      ) : (
+        <ul className="finding-list">
+          {findings.map((finding) => {
+            const rule = rules[finding.rule_id]
+            return (
+              <li key={finding.id} className={`finding finding-${finding.status}`}>
+                <details open={finding.status === 'open' && (finding.severity === 'critical' || finding.severity === 'high')}>
+                  <summary>
+                    <SeverityBadge severity={finding.severity} />
+                    <span className="finding-title">{rule?.title ?? finding.rule_id}</span>
+                    <span className="small muted">
+                      {label(finding.dimension)}
+                      {finding.nhi ? ` · OWASP ${finding.nhi}` : ''}
+                      {finding.credential_external_id ? ` · ${finding.credential_external_id}` : ''}
+                    </span>
+                    {finding.status !== 'open' ? <Badge tone={finding.status === 'unknown' ? 'unknown' : 'neutral'}>{finding.status}</Badge> : null}
+                  </summary>
+                  <div className="finding-body">
+                    {finding.status === 'accepted' ? (
+                      <p className="small">
+                        Accepted by {finding.accepted_by ?? 'someone'} until {formatDate(finding.accepted_until)}: {finding.accepted_reason}
+                      </p>
+                    ) : null}
+                    {finding.status === 'unknown' ? <p className="small">Leash could not decide this rule because data could not be read (see evidence).</p> : null}
+                    {rule ? <p>{rule.rationale}</p> : null}
+                    <h3 className="h4">Evidence</h3>
+                    <Evidence value={finding.evidence} />
+                    <p className="small muted">
+                      First seen {formatDate(finding.first_seen_at)}, last seen {formatDate(finding.last_seen_at)}
+                      {finding.resolved_at ? `, resolved ${formatDate(finding.resolved_at)}` : ''}.
+                    </p>
+                    {rule ? (
+                      <>
+                        <h3 className="h4">How to fix it</h3>
+                        <ol className="steps">
+                          {rule.remediation.console.map((step, index) => (
+                            <li key={index}>{step}</li>
+                          ))}
+                        </ol>
+                        {rule.remediation.cli ? (
+                          <pre className="cli" aria-label="Command line">
+                            <code>{rule.remediation.cli}</code>
+                          </pre>
+                        ) : null}
+                      </>
+                    ) : (
+                      <p className="small muted">This rule ({finding.rule_id}) is not in this version of Leash&apos;s catalogue.</p>
+                    )}
+                  </div>
+                </details>
+              </li>
+            )
+          })}
+        </ul>
+      )}
+    </section>
+  )
+}
+
+function Evidence({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <p className="muted small">None recorded.</p>
+  if (typeof value !== 'object') return <span className="mono">{String(value)}</span>
+  const entries = Array.isArray(value) ? value.map((item, index) => [String(index + 1), item] as const) : Object.entries(value as Record<string, unknown>)
+  if (entries.length === 0) return <p className="muted small">None recorded.</p>
+  return (
+    <dl className="evidence">
+      {entries.map(([key, item]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{item !== null && typeof item === 'object' ? <code className="break">{JSON.stringify(item)}</code> : <span className="mono break">{String(item)}</span>}</dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
+
+function CredentialsPanel({ credentials }: { credentials: Detail['credentials'] }) {
+  return (
+    <section className="panel" aria-labelledby="credentials-heading">
+      <h2 id="credentials-heading">
+        Credentials <span className="muted">({formatCount(credentials.length)})</span>
+      </h2>
+      {credentials.length === 0 ? (
+        <p className="muted">No credentials of its own (it is used through federation, a role assumption or a managed identity).</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table compact">
+            <caption className="visually-hidden">Credentials with their age and last use</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key id / fingerprint</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Age</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Rotation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {credentials.map((credential) => (
+                <tr key={credential.id}>
+                  <td className="mono break">{credential.external_id}</td>
+                  <td>{kindLabel(credential.type)}</td>
+                  <td>
+                    <StatusBadge status={credential.status} />
+                  </td>
+                  <td title={formatDate(credential.created_at, '')}>{formatAgeDays(credential.created_at, 'unknown')}</td>
+                  <td title={formatDate(credential.last_used_at, '')}>{credential.last_used_known || credential.last_used_at ? formatAgo(credential.last_used_at, 'never') : <span className="muted">no data</span>}</td>
+                  <td>{credential.expires_at ? formatDate(credential.expires_at) : <span className="muted">never</span>}</td>
+                  <td>
+                    {credential.rotation_enabled === null ? <span className="muted">unknown</span> : credential.rotation_enabled ? 'on' : 'off'}
+                    {credential.last_rotated_at ? <div className="small muted">last {formatDate(credential.last_rotated_at)}</div> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="small muted">Leash stores identifiers and fingerprints only, never a secret value.</p>
+    </section>
+  )
+}
+
+function EntitlementsPanel({ groups }: { groups: Detail['entitlements'] }) {
+  const total = groups.reduce((sum, group) => sum + group.total, 0)
+  return (
+    <section className="panel" aria-labelledby="entitlements-heading">
+      <h2 id="entitlements-heading">
+        Entitlements <span className="muted">({formatCount(total)})</span>
+      </h2>
+      {groups.length === 0 ? (
+        <p className="muted">No entitlements recorded: the identity can do nothing Leash can see, or its policies could not be read.</p>
+      ) : (
+        groups.map((group, index) => (
+          <details key={group.level} className="entitlement-group" open={index === 0}>
+            <summary>
+              <span className={`level level-${group.level}`}>{label(group.level)}</span> <span className="muted">({formatCount(group.total)})</span>
+            </summary>
+            <div className="table-scroll">
+              <table className="data-table compact">
+                <caption className="visually-hidden">{label(group.level)} entitlements</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Action / permission</th>
+                    <th scope="col">Resource</th>
+                    <th scope="col">Granted by</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {group.entitlements.map((entitlement) => (
+                    <tr key={entitlement.id}>
+                      <td className="mono">
+                        {entitlement.action}
+                        {entitlement.conditional ? <span className="small muted"> (conditional)</span> : null}
+                      </td>
+                      <td className="mono break">{entitlement.resource}</td>
+                      <td>
+                        <span className="mono">{entitlement.source_ref}</span> <span className="small muted">{kindLabel(entitlement.source_kind)}</span>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {group.total > group.entitlements.length ? (
+              <p className="small muted">
+                Showing {formatCount(group.entitlements.length)} of {formatCount(group.total)}.
+              </p>
+            ) : null}
+          </details>
+        ))
+      )}
+    </section>
+  )
+}
+
+function HistoryPanel({ changes }: { changes: Detail['changes'] }) {
+  return (
+    <section className="panel" aria-labelledby="history-heading">
+      <h2 id="history-heading">Change history</h2>
+      {changes.length === 0 ? (
+        <p className="muted">No changes recorded since Leash first saw this identity.</p>
+      ) : (
+        <ol className="timeline">
+          {changes.map((change) => (
+            <li key={change.id}>
+              <time dateTime={new Date(change.occurred_at).toISOString()}>{formatDateTime(change.occurred_at)}</time>
+              <span className="timeline-what">{label(change.change_type)}</span>
+              {Object.keys(change.details ?? {}).length > 0 ? <code className="small break">{JSON.stringify(change.details)}</code> : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  )
+}
+
+function ScorePanel({ identity, score, rules }: { identity: Detail['identity']; score: Detail['score']; rules: Record<string, RuleMeta> }) {
+  const dimensions = [
+    ['ownership', identity.score_ownership],
+    ['privilege', identity.score_privilege],
+    ['credential_age', identity.score_credential_age],
+    ['monitoring', identity.score_monitoring],
+  ] as const
+  const breakdown = (score?.breakdown ?? {}) as { findings?: { ruleId: string; riskPoints: number; dimension: string }[]; exposure?: { maxAccessLevel: string | null; exponent: number } }
+  const contributions = (breakdown.findings ?? []).filter((item) => item.riskPoints > 0).sort((a, b) => b.riskPoints - a.riskPoints)
+  return (
+    <section className="panel" aria-labelledby="score-heading">
+      <h2 id="score-heading">Risk score</h2>
+      <p className="score-big">
+        <RiskBadge score={identity.risk_score} /> <span className="muted small">of 100</span>
+      </p>
+      <ul className="meters">
+        {dimensions.map(([dimension, value]) => (
+          <li key={dimension}>
+            <span>{label(dimension)}</span>
+            <meter min={0} max={100} low={30} high={60} optimum={0} value={value} aria-label={`${label(dimension)} score`}>
+              {value}
+            </meter>
+            <span className="num">{value}</span>
+          </li>
+        ))}
+      </ul>
+      {contributions.length > 0 ? (
+        <>
+          <h3 className="h4">Where the points come from</h3>
+          <ul className="plain small">
+            {contributions.map((item) => (
+              <li key={`${item.ruleId}-${item.dimension}`}>
+                <strong>{item.riskPoints}</strong> {rules[item.ruleId]?.title ?? item.ruleId}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {breakdown.exposure ? (
+        <p className="small muted">
+          Exposure: highest access {label(breakdown.exposure.maxAccessLevel, 'none')}, weight ×{breakdown.exposure.exponent}.
+        </p>
+      ) : null}
+      <p className="small muted">{score ? `Scored ${formatDateTime(score.computedAt)}.` : 'Not scored yet.'}</p>
+    </section>
+  )
+}
+
+function AgentPanel({ identity, canClassify }: { identity: Detail['identity']; canClassify: boolean }) {
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const saving = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'classify'
+  const errors = actionData && 'result' in actionData ? (actionData.result as { error?: Record<string, string[] | null> }).error : undefined
+  const reasonError = errors?.reason?.[0] ?? errors?.decision?.[0] ?? null
+  return (
+    <section className="panel" aria-labelledby="agent-heading">
+      <h2 id="agent-heading">AI agent?</h2>
+      <p>
+        {identity.is_agent ? (
+          <>
+            <strong>Yes</strong>
+            {identity.agent_platform ? ` — ${label(identity.agent_platform)}` : ''}
+          </>
+        ) : (
+          <strong>No</strong>
+        )}
+        <span className="muted small"> · classifier confidence {Math.round(identity.agent_confidence * 100)}%</span>
+      </p>
+      {identity.agent_override ? (
+        <p className="small callout">
+          A person {identity.agent_override === 'agent' ? 'confirmed' : 'rejected'} this classification: {identity.agent_override_by}, {formatDate(identity.agent_override_at)}
+          {identity.agent_override_reason ? ` — “${identity.agent_override_reason}”` : ''}. It survives rescans.
+        </p>
+      ) : null}
+      {identity.agent_reasons.length > 0 ? (
+        <>
+          <h3 className="h4">Why Leash thinks so</h3>
+          <ul className="reasons">
+            {identity.agent_reasons.map((reason, index) => (
+              <li key={index} className={reason.counted ? undefined : 'muted'}>
+                {reason.detail ?? reason.signal}
+                <span className="small muted">
+                  {' '}
+                  ({reason.signal}
+                  {reason.weight !== null ? `, weight ${reason.weight}` : ''}
+                  {reason.counted ? '' : ', not counted'})
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p className="small muted">No agent signals were found for this identity.</p>
+      )}
+      {canClassify ? (
+        <Form method="post" className="stack" aria-label="Confirm or reject the agent classification">
+          <input type="hidden" name="intent" value="classify" />
+          <div className="field">
+            <label htmlFor="classify-reason">Reason</label>
+            <input
+              id="classify-reason"
+              name="reason"
+              required
+              minLength={3}
+              maxLength={500}
+              aria-invalid={reasonError ? true : undefined}
+              aria-describedby={reasonError ? 'classify-reason-error' : undefined}
+            />
+            {reasonError ? (
+              <p id="classify-reason-error" className="field-error" role="alert">
+                {reasonError}
+              </p>
+            ) : null}
+          </div>
+          <div className="button-row">
+            <button type="submit" name="decision" value="agent" className="button" disabled={saving}>
+              Confirm agent
+            </button>
+            <button type="submit" name="decision" value="not_agent" className="button button-ghost" disabled={saving}>
+              Not an agent
+            </button>
+            {identity.agent_override ? (
+              <button type="submit" name="decision" value="clear" className="button button-ghost" disabled={saving}>
+                Clear decision
+              </button>
+            ) : null}
+          </div>
+          {actionData && 'saved' in actionData ? (
+            <p className="small" role="status">
+              Saved. The identity was rescored.
+            </p>
+          ) : null}
+        </Form>
+      ) : null}
+    </section>
+  )
+}
+
+function OwnerPanel({ identity, owners }: { identity: Detail['identity']; owners: Detail['owners'] }) {
+  const SOURCE: Record<string, string> = { tag: 'declared by a tag', provider: 'recorded by the provider', claim: 'claimed in Leash', inferred: 'inferred by Leash' }
+  return (
+    <section className="panel" aria-labelledby="owner-heading">
+      <h2 id="owner-heading">Owner</h2>
+      {identity.owner_ref ? (
+        <p>
+          <Link to={identitiesHref({ owner: identity.owner_ref })}>{identity.owner_ref}</Link> <OwnerStatusBadge status={identity.owner_status} />
+          <br />
+          <span className="small muted">
+            {identity.owner_kind ?? 'owner'}, {SOURCE[identity.owner_source ?? ''] ?? 'source unknown'}
+          </span>
+        </p>
+      ) : (
+        <p>
+          <OwnerStatusBadge status={identity.owner_status} /> <span className="small muted">Nobody is accountable for this identity.</span>
+        </p>
+      )}
+      {owners.length > 0 ? (
+        <>
+          <h3 className="h4">People and teams linked to it</h3>
+          <ul className="plain small">
+            {owners.map((owner) => (
+              <li key={`${owner.owner_ref}-${owner.role}-${owner.source}`}>
+                <strong>{label(owner.role)}</strong>: {owner.display_name ?? owner.owner_ref}
+                {owner.display_name && owner.display_name !== owner.owner_ref ? <span className="muted"> ({owner.owner_ref})</span> : null}
+                <span className="muted"> · {SOURCE[owner.source] ?? owner.source}</span>
+                {owner.active === false ? <Badge tone="high">inactive</Badge> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  )
+}
+
+export function ErrorBoundary() {
+  return <RouteErrorBoundary title="This identity" backTo="/identities" backLabel="Back to all identities" />
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- score [--identities N] [--json] [--batch-size B]`
+ *
+ * Scores N identities (default 1,000,000) already in PostgreSQL, each with 3 credentials,
+ * 10 entitlements, owners for most and AI-agent signals for some, and prints the time and the
+ * peak memory of the scoring pass. The data is seeded set-based (INSERT … SELECT
+ * generate_series) into a dedicated database, `leash_bench`, on the server of DATABASE_URL
+ * (or the embedded PostgreSQL), never into DATABASE_URL's own database; set
+ * LEASH_BENCH_DATABASE_URL to name the database yourself. A database already seeded with N
+ * identities is reused; derived state (findings, scores) is cleared before each run, so every
+ * run measures the same full pass.
+ */
+import pg from 'pg'
+import { sql, type Kysely } from 'kysely'
+import { connectDatabase, type DatabaseHandle } from '../db/connection.js'
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded.js'
+import { migrateToLatest } from '../db/migrate.js'
+import type { Database } from '../db/schema.js'
+import { scorePendingIdentities } from '../scoring/index.js'
+
+const BENCH_DATABASE = 'leash_bench'
+
+interface Args {
+  identities: number
+  json: boolean
+  batchSize: number | undefined
+}
+
+function parseArgs(args: string[]): Args {
+  const parsed: Args = { identities: 1_000_000, json: false, batchSize: undefined }
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]
+    if (arg === '--json') parsed.json = true
+    else if (arg === '--identities' || arg === '--batch-size') {
+      const value = Number(args[(index += 1)])
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${arg} needs a positive whole number, e.g. ${arg} 100000`)
+      if (arg === '--identities') parsed.identities = value
+      else parsed.batchSize = value
+    } else throw new Error(`unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B]`)
+  }
+  return parsed
+}
+
+async function openBenchDatabase(log: (line: string) => void): Promise<{ handle: DatabaseHandle; embedded: EmbeddedDatabase | null }> {
+  const explicit = process.env.LEASH_BENCH_DATABASE_URL
+  let embedded: EmbeddedDatabase | null = null
+  let url: string
+  if (explicit) url = explicit
+  else {
+    let server = process.env.DATABASE_URL
+    if (!server) {
+      embedded = await startEmbeddedDatabase({ log })
+      server = embedded.url
+    }
+    const admin = new pg.Client({ connectionString: server })
+    await admin.connect()
+    try {
+      const exists = await admin.query('select 1 from pg_database where datname = $1', [BENCH_DATABASE])
+      if (exists.rowCount === 0) await admin.query(`create database ${BENCH_DATABASE}`)
+    } finally {
+      await admin.end()
+    }
+    const parsed = new URL(server)
+    parsed.pathname = `/${BENCH_DATABASE}`
+    url = parsed.toString()
+  }
+  const handle = connectDatabase(url, { max: 4, applicationName: 'leash-bench-score' })
+  await migrateToLatest(handle.db)
+  return { handle, embedded }
+}
+
+async function seed(db: Kysely<Database>, n: number, log: (line: string) => void): Promise<void> {
+  log(`Seeding ${n.toLocaleString('en')} identities (3 credentials and 10 entitlements each) …`)
+  await sql`truncate identities, sources, posture_snapshots restart identity cascade`.execute(db)
+  await sql`insert into sources (provider, name) values ('aws', 'bench-aws'), ('entra', 'bench-entra')`.execute(db)
+  const started = Date.now()
+  await sql`
+    insert into identities (source_id, provider, kind, external_id, display_name, account_id, tags, created_at, last_used_at, last_used_known,
+                            posture_inputs, agent_reasons, needs_scoring)
+    select s.id, s.provider,
+      case g % 4 when 0 then 'role' when 1 then 'user' when 2 then 'service_principal' else 'application' end,
+      'bench/' || g,
+      case g % 20 when 0 then 'support-agent-' || g when 1 then 'deploy-agent-runner-' || g when 2 then 'llm-gateway-' || g else 'svc-' || g end,
+      '1234567890' || (g % 10),
+      (case g % 3 when 0 then '{"owner":"alice@example.com","env":"production"}' when 1 then '{"team":"platform"}' else '{}' end)::jsonb,
+      now() - make_interval(days => g % 1000),
+      case when g % 5 = 0 then null else now() - make_interval(days => g % 200) end,
+      g % 7 <> 0,
+      jsonb_build_object(
+        'escalationPaths', (case when g % 50 = 0 then '[{"id":"passrole_lambda","title":"PassRole to a new Lambda","permissions":["iam:PassRole","lambda:CreateFunction"]}]' else '[]' end)::jsonb,
+        'unusedGrants', (case g % 4 when 0 then '[{"name":"s3","lastUsedAt":null},{"name":"ec2","lastUsedAt":"2025-01-01T00:00:00Z"}]' when 1 then 'null' else '[]' end)::jsonb,
+        'environments', (case when g % 25 = 0 then '["production","non_production"]' else '["production"]' end)::jsonb,
+        'workloads', (case when g % 30 = 0 then '["app-a","app-b"]' else '["app-a"]' end)::jsonb,
+        'monitoring', jsonb_build_object('usageData', case when g % 40 = 0 then 'unavailable' else 'available' end,
+                                         'runtimeLogging', case when g % 10 = 0 then to_jsonb(false) else 'null'::jsonb end),
+        'federationPossible', g % 6 = 0,
+        'unreadable', (case when g % 100 = 0 then '[{"field":"usage","operation":"iam:GenerateServiceLastAccessedDetails","permission":"iam:GenerateServiceLastAccessedDetails"}]' else '[]' end)::jsonb),
+      (case when g % 10 = 0 then '[{"id":"aws.trust.bedrock","platform":"bedrock","weight":0.85,"reason":"Trusted by bedrock.amazonaws.com","evidence":{}}]'
+            when g % 20 = 1 then '[{"id":"aws.name.agent","platform":null,"weight":0.3,"reason":"Name contains agent","evidence":{}}]'
+            else '[]' end)::jsonb,
+      true
+    from generate_series(1, ${n}::int) as g
+    join lateral (select id, provider from sources where name = case when g % 2 = 0 then 'bench-aws' else 'bench-entra' end) s on true`.execute(db)
+  await sql`
+    insert into credentials (identity_id, external_id, type, status, created_at, expires_at, last_used_at, last_used_known, rotation_enabled, is_static)
+    select i.id, 'KEY' || i.id || '-' || k,
+      case k when 3 then 'client_secret' else 'access_key' end,
+      case when k = 2 and i.id % 3 <> 0 then 'inactive' else 'active' end,
+      now() - make_interval(days => ((i.id * k) % 500)::int),
+      case when k = 3 then now() + make_interval(days => ((i.id % 800) - 100)::int) end,
+      case when (i.id + k) % 4 = 0 then null else now() - make_interval(days => ((i.id + k) % 120)::int) end,
+      i.id % 9 <> 0,
+      case when k = 3 then (i.id % 2 = 0) end,
+      true
+    from identities i cross join generate_series(1, 3) as k`.execute(db)
+  await sql`
+    insert into entitlements (identity_id, action, resource, access_level, source_kind, source_ref)
+    select i.id,
+      (array['s3:GetObject','s3:PutObject','ec2:DescribeInstances','dynamodb:PutItem','sqs:SendMessage','logs:PutLogEvents',
+             'kms:Decrypt','lambda:InvokeFunction','iam:PassRole','bedrock:InvokeModel','sts:AssumeRole','iam:PutRolePolicy'])[1 + ((i.id + k) % 12)],
+      case when (i.id + k) % 5 = 0 then '*' else 'arn:aws:s3:::bucket-' || i.id end,
+      case when k = 10 and i.id % 100 = 0 then 'admin'
+           else (array['read','write','list','write','write','write','read','write','write','read','write','permissions_management'])[1 + ((i.id + k) % 12)] end,
+      'managed_policy', 'arn:aws:iam::123456789012:policy/bench-' || ((i.id + k) % 50)
+    from identities i cross join generate_series(1, 10) as k`.execute(db)
+  await sql`
+    insert into identity_owners (identity_id, owner_ref, role, kind, source, display_name, active, can_add_credentials)
+    select i.id,
+      case when i.id % 50 = 0 then 'departed@example.com' when i.id % 7 = 0 then 'team-platform' else 'owner' || (i.id % 1000) || '@example.com' end,
+      'owner',
+      case when i.id % 7 = 0 then 'team' else 'person' end,
+      case when i.id % 2 = 0 then 'tag' else 'provider' end,
+      null,
+      case when i.id % 97 = 0 then false end,
+      i.id % 2 = 1
+    from identities i where i.id % 5 < 3`.execute(db)
+  await sql`insert into settings (key, value) values ('departed_owners', '["departed@example.com"]') on conflict (key) do update set value = excluded.value`.execute(
+    db,
+  )
+  log(`Seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; vacuuming …`)
+  await sql`vacuum analyze`.execute(db)
+}
+
+async function resetDerivedState(db: Kysely<Database>, log: (line: string) => void): Promise<void> {
+  log('Clearing findings and scores from any previous run …')
+  await sql`truncate findings, identity_scores, identity_changes, posture_snapshots`.execute(db)
+  const result = await sql`update identities set needs_scoring = true where not needs_scoring`.execute(db)
+  if (Number(result.numAffectedRows ?? 0) > 0) await sql`vacuum analyze identities`.execute(db)
+  else await sql`analyze`.execute(db)
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseArgs(argv)
+  const log = args.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
+  const { handle, embedded } = await openBenchDatabase(log)
+  try {
+    const db = handle.db
+    const count = await sql<{ n: number }>`select count(*)::int as n from identities`.execute(db)
+    const credentials = await sql<{ n: number }>`select count(*)::int as n from credentials`.execute(db)
+    if (count.rows[0]?.n !== args.identities || credentials.rows[0]?.n !== args.identities * 3) await seed(db, args.identities, log)
+    else log(`Reusing ${args.identities.toLocaleString('en')} seeded identities in ${BENCH_DATABASE}.`)
+    await resetDerivedState(db, log)
+
+    let peakRss = process.memoryUsage().rss
+    const sample = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss)
+    }, 50)
+    let lastLogged = 0
+    const started = process.hrtime.bigint()
+    const result = await scorePendingIdentities(db, {
+      batchSize: args.batchSize,
+      onProgress: (scored) => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss)
+        if (!args.json && scored - lastLogged >= 100_000) {
+          lastLogged = scored
+          console.log(`  ${scored.toLocaleString('en')} scored (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`)
+        }
+      },
+    })
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    clearInterval(sample)
+    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+    const findings = await sql<{ n: number }>`select count(*)::int as n from findings`.execute(db)
+    const peakRssMb = Math.round(peakRss / 1024 / 1024)
+    log(
+      `Scored ${result.scored.toLocaleString('en')} identities in ${seconds.toFixed(1)} s ` +
+        `(${Math.round(result.scored / seconds).toLocaleString('en')}/s), ${findings.rows[0]?.n.toLocaleString('en')} findings, peak RSS ${peakRssMb} MB.`,
+    )
+    if (args.json) console.log(JSON.stringify({ identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }))
+  } finally {
+    await handle.close()
+    await embedded?.stop()
+  }
+}

@@ -1,0 +1,180 @@
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../test/db.js'
+import { listChangesSince } from '../changes.js'
+import { confirmRetirement } from '../retirement.js'
+import { createTestSource, scanNow, setTestSettings } from '../testing/helpers.js'
+import { syntheticExternalId } from '../testing/synthetic.js'
+
+describe('streaming ingest', () => {
+  const database = useTestDatabase()
+
+  it('stores a first scan whole: identities, credentials, entitlements, owners, posture inputs, history', async () => {
+    const { db } = database.current
+    const sourceId = await createTestSource(db, 'first', { accounts: [{ accountId: '111111111111', identities: 120, omit: [], mutations: {}, incomplete: false }], batchSize: 25 })
+    const result = await scanNow(database.current, sourceId, { flushIdentities: 40 })
+    expect(result.status).toBe('succeeded')
+    expect(result.identities).toMatchObject({ seen: 120, new: 120, changed: 0, retired: 0 })
+
+    const counts = await db
+      .selectFrom('identities')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.countAll<number>().filterWhere('needs_scoring', '=', true).as('pending')])
+      .where('source_id', '=', sourceId)
+      .executeTakeFirstOrThrow()
+    expect(counts).toEqual({ n: 120, pending: 120 })
+    const credentials = await sql<{ n: number }>`select count(*)::int as n from credentials`.execute(db)
+    expect(credentials.rows[0]!.n).toBe(360)
+    const entitlements = await sql<{ n: number }>`select count(*)::int as n from entitlements`.execute(db)
+    expect(entitlements.rows[0]!.n).toBe(1200)
+
+    const one = await db.selectFrom('identities').selectAll().where('external_id', '=', syntheticExternalId('111111111111', 3)).executeTakeFirstOrThrow()
+    expect(one).toMatchObject({ provider: 'test', kind: 'role', account_id: '111111111111', status: 'active', credential_count: 3, last_used_known: true })
+    expect(one.first_seen_scan_id).toBe(result.scanRunId)
+    expect(one.last_seen_scan_id).toBe(result.scanRunId)
+    expect(one.agent_reasons).toEqual([expect.objectContaining({ id: 'aws.trust.bedrock', platform: 'bedrock' })])
+    expect(Object.keys(one.posture_inputs).sort()).toEqual(['environments', 'escalationPaths', 'federationPossible', 'monitoring', 'unreadable', 'unusedGrants', 'workloads'])
+    expect(one.tags).toMatchObject({ owner: 'team-3@example.com' })
+    const owners = await db.selectFrom('identity_owners').selectAll().where('identity_id', '=', one.id).execute()
+    expect(owners).toEqual([expect.objectContaining({ owner_ref: 'team-3@example.com', role: 'owner', source: 'tag', kind: 'team' })])
+
+    const run = await db.selectFrom('scan_runs').selectAll().where('id', '=', result.scanRunId).executeTakeFirstOrThrow()
+    expect(run).toMatchObject({ status: 'succeeded', identities_seen: 120, identities_new: 120, credentials_seen: 360, entitlements_seen: 1200 })
+    expect(run.api_calls).toBeGreaterThan(0)
+    expect(run.api_calls_by_operation).toHaveProperty(['iam:GetAccountAuthorizationDetails'])
+    const scopes = await db.selectFrom('scan_scopes').selectAll().where('scan_run_id', '=', result.scanRunId).execute()
+    expect(scopes).toEqual([expect.objectContaining({ account_id: '111111111111', status: 'complete', identities_seen: 120 })])
+
+    const changes = await listChangesSince(db, { sinceScanRunId: result.scanRunId, limit: 5000 })
+    expect(changes).toHaveLength(120)
+    expect(new Set(changes.map((c) => c.changeType))).toEqual(new Set(['identity_new']))
+  })
+
+  it('rescans write only what changed, with the right change history, and never touch overrides or claims', async () => {
+    const { db } = database.current
+    const account = { accountId: '222222222222', identities: 60, omit: [] as number[], mutations: {} as Record<string, string>, incomplete: false }
+    const sourceId = await createTestSource(db, 'rescan', { accounts: [account] })
+    await scanNow(database.current, sourceId)
+    // Scoring has run: nothing pending. A person overrode one classification and claimed one identity.
+    await db.updateTable('identities').set({ needs_scoring: false }).where('source_id', '=', sourceId).execute()
+    const claimed = await db.selectFrom('identities').select('id').where('external_id', '=', syntheticExternalId('222222222222', 6)).executeTakeFirstOrThrow()
+    await db.updateTable('identities').set({ agent_override: 'not_agent', agent_override_by: 'alice' }).where('id', '=', claimed.id).execute()
+    await db.insertInto('identity_owners').values({ identity_id: claimed.id, owner_ref: 'alice@example.com', role: 'owner', kind: 'person', source: 'claim', display_name: null, active: true }).execute()
+    const entitlementIdsBefore = await db.selectFrom('entitlements').select('id').where('identity_id', '=', claimed.id).execute()
+
+    await setTestSettings(db, sourceId, {
+      accounts: [
+        {
+          ...account,
+          omit: [9],
+          mutations: { 1: 'credential_added', 2: 'credential_removed', 3: 'privilege_gained', 4: 'privilege_lost', 5: 'owner_changed', 6: 'owner_changed', 7: 'disabled', 8: 'credential_disabled' },
+        },
+      ],
+    })
+    const second = await scanNow(database.current, sourceId)
+    expect(second.status).toBe('succeeded')
+    expect(second.identities).toMatchObject({ seen: 59, new: 0, changed: 8, unchanged: 51, retired: 1 })
+
+    const changes = await listChangesSince(db, { sinceScanRunId: second.scanRunId, sourceId })
+    const byType = (type: string) => changes.filter((c) => c.changeType === type).map((c) => c.identityName).sort()
+    expect(byType('credential_added')).toEqual(['agent-1'])
+    expect(byType('credential_removed')).toEqual(['agent-2'])
+    expect(byType('privilege_gained')).toEqual(['agent-3'])
+    expect(byType('privilege_lost')).toEqual(['agent-4'])
+    expect(byType('owner_changed')).toEqual(['agent-5', 'agent-6'])
+    expect(byType('status_changed')).toEqual(['agent-7'])
+    expect(byType('credential_status_changed')).toEqual(['agent-8'])
+    expect(byType('identity_gone')).toEqual(['agent-9'])
+    expect(byType('identity_new')).toEqual([])
+    const gained = changes.find((c) => c.changeType === 'privilege_gained')!
+    expect(gained.details).toMatchObject({ addedCount: 1, maxAccessLevel: { to: 'admin' } })
+    const owner = changes.find((c) => c.changeType === 'owner_changed' && c.identityName === 'agent-5')!
+    expect(owner.details).toMatchObject({ before: [{ ref: 'team-5@example.com' }], after: [{ ref: 'new-owner-5@example.com' }] })
+
+    // Only the changed and the retired identities wait for scoring.
+    const pending = await db.selectFrom('identities').select('display_name').where('source_id', '=', sourceId).where('needs_scoring', '=', true).orderBy('display_name').execute()
+    expect(pending.map((p) => p.display_name)).toEqual(['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6', 'agent-7', 'agent-8', 'agent-9'])
+    // Unchanged identities are stamped with the new scan.
+    const stamped = await db.selectFrom('identities').select('last_seen_scan_id').where('external_id', '=', syntheticExternalId('222222222222', 30)).executeTakeFirstOrThrow()
+    expect(stamped.last_seen_scan_id).toBe(second.scanRunId)
+
+    const gone = await db.selectFrom('credentials').select(['credentials.status']).innerJoin('identities', 'identities.id', 'credentials.identity_id').where('identities.display_name', '=', 'agent-2').where('identities.source_id', '=', sourceId).execute()
+    expect(gone.map((g) => g.status).sort()).toEqual(['active', 'active', 'gone'])
+    const retired = await db.selectFrom('identities').select('status').where('external_id', '=', syntheticExternalId('222222222222', 9)).executeTakeFirstOrThrow()
+    expect(retired.status).toBe('gone')
+
+    // Scoring's and people's data is untouched.
+    const kept = await db.selectFrom('identities').select(['agent_override', 'agent_override_by']).where('id', '=', claimed.id).executeTakeFirstOrThrow()
+    expect(kept).toEqual({ agent_override: 'not_agent', agent_override_by: 'alice' })
+    const owners = await db.selectFrom('identity_owners').select(['owner_ref', 'source']).where('identity_id', '=', claimed.id).orderBy('source').execute()
+    expect(owners).toEqual([
+      { owner_ref: 'alice@example.com', source: 'claim' },
+      { owner_ref: 'new-owner-6@example.com', source: 'tag' },
+    ])
+    // Entitlements of an identity whose grants did not change are not rewritten.
+    const entitlementIdsAfter = await db.selectFrom('entitlements').select('id').where('identity_id', '=', claimed.id).execute()
+    expect(entitlementIdsAfter).toEqual(entitlementIdsBefore)
+
+    // The identity comes back upstream.
+    await setTestSettings(db, sourceId, { accounts: [account] })
+    const third = await scanNow(database.current, sourceId)
+    const returned = await listChangesSince(db, { sinceScanRunId: third.scanRunId, sourceId, changeTypes: ['identity_returned'] })
+    expect(returned.map((c) => c.identityName)).toEqual(['agent-9'])
+    const back = await db.selectFrom('identities').select('status').where('external_id', '=', syntheticExternalId('222222222222', 9)).executeTakeFirstOrThrow()
+    expect(back.status).toBe('active')
+  })
+
+  it('a partial scan retires nothing, not even credentials', async () => {
+    const { db } = database.current
+    const account = { accountId: '333333333333', identities: 20, omit: [] as number[], mutations: {} as Record<string, string>, incomplete: false }
+    const sourceId = await createTestSource(db, 'partial', { accounts: [account] })
+    await scanNow(database.current, sourceId)
+    await setTestSettings(db, sourceId, { accounts: [{ ...account, omit: [0, 1], mutations: { 2: 'credential_removed' }, incomplete: true }] })
+    const result = await scanNow(database.current, sourceId)
+    expect(result.status).toBe('partial')
+    expect(result.errors).toEqual([expect.objectContaining({ operation: 'iam:ListAccessKeys', permission: 'iam:ListAccessKeys', fatalForScope: true })])
+    const statuses = await db.selectFrom('identities').select('status').where('source_id', '=', sourceId).execute()
+    expect(statuses.every((s) => s.status === 'active')).toBe(true)
+    const credentialStatuses = await sql<{ status: string }>`select c.status from credentials c join identities i on i.id = c.identity_id where i.source_id = ${sourceId}`.execute(db)
+    expect(credentialStatuses.rows.every((c) => c.status === 'active')).toBe(true)
+    const scope = await db.selectFrom('scan_scopes').select('status').where('scan_run_id', '=', result.scanRunId).executeTakeFirstOrThrow()
+    expect(scope.status).toBe('incomplete')
+  })
+
+  it('holds back a cleanup that would retire more than half a scope until a person confirms it', async () => {
+    const { db } = database.current
+    const account = { accountId: '444444444444', identities: 10, omit: [] as number[], mutations: {} as Record<string, string>, incomplete: false }
+    const sourceId = await createTestSource(db, 'guard', { accounts: [account] })
+    await scanNow(database.current, sourceId)
+    await setTestSettings(db, sourceId, { accounts: [{ ...account, omit: [0, 1, 2, 3, 4, 5] }] })
+    const result = await scanNow(database.current, sourceId)
+    expect(result.identities.retired).toBe(0)
+    expect(result.retireWarning).toMatchObject({ scopes: [{ accountId: '444444444444', present: 10, wouldRetire: 6 }] })
+    const active = await db.selectFrom('identities').select('id').where('source_id', '=', sourceId).where('status', '=', 'active').execute()
+    expect(active).toHaveLength(10)
+
+    const { retired } = await confirmRetirement(database.current, result.scanRunId, 'security-lead@example.com')
+    expect(retired).toBe(6)
+    const run = await db.selectFrom('scan_runs').select(['retire_warning', 'identities_retired']).where('id', '=', result.scanRunId).executeTakeFirstOrThrow()
+    expect(run.retire_warning).toMatchObject({ confirmedBy: 'security-lead@example.com', retired: 6 })
+    expect(run.identities_retired).toBe(6)
+    const gone = await listChangesSince(db, { sinceScanRunId: result.scanRunId, sourceId, changeTypes: ['identity_gone'] })
+    expect(gone).toHaveLength(6)
+    expect(gone[0]!.details).toMatchObject({ confirmedBy: 'security-lead@example.com' })
+    await expect(confirmRetirement(database.current, result.scanRunId, 'someone-else')).rejects.toThrow(/already confirmed/)
+  })
+
+  it('skips malformed identities with a plain problem, and retires nothing in their scope', async () => {
+    const { db } = database.current
+    const account = { accountId: '555555555555', identities: 8, omit: [] as number[], mutations: {} as Record<string, string>, incomplete: false }
+    const sourceId = await createTestSource(db, 'malformed', { accounts: [account] })
+    await scanNow(database.current, sourceId)
+    await setTestSettings(db, sourceId, { accounts: [{ ...account, omit: [5] }], failure: 'malformed' })
+    const result = await scanNow(database.current, sourceId)
+    expect(result.status).toBe('partial')
+    expect(result.identities).toMatchObject({ seen: 6, skipped: 1, retired: 0 })
+    expect(result.errors[0]!.message).toMatch(/agent-1 in 555555555555 was not stored: kind "robot"/)
+    const statuses = await db.selectFrom('identities').select(['display_name', 'status', 'kind']).where('source_id', '=', sourceId).orderBy('display_name').execute()
+    expect(statuses.every((s) => s.status === 'active' && s.kind === 'role')).toBe(true)
+    expect(statuses).toHaveLength(8)
+  })
+})

@@ -1,0 +1,10 @@
+/** The revocation workflow: request → (approve) → execute → verify → (undo), with its policy. */
+export { approveRevocation, cancelRevocation, expireStaleRevocations, rejectRevocation } from './decide.js'
+export { executeRevocation, executeRevocations, retryRevocation, undoRevocation, EXECUTION_LEASE_MS } from './execute.js'
+export { assessImpact, type ImpactAssessment } from './policy.js'
+export { assertMayRequest, previewRevocation, requestRevocation, type RequestOutcome, type RevocationPreview, type RevocationRequest, type RevocationSelection } from './request.js'
+export { loadWorkflowSettings, defaultWorkflowSettings, WORKFLOW_SETTING_KEYS, type WorkflowSettings } from './settings.js'
+export { REVOCATION_AUDIT_ACTIONS } from './audit.js'
+export { WorkflowError, type WorkflowActor, type WorkflowDeps } from './types.js'
+export type { StoredPlan } from './targets.js'
+export { canReadRevocation, getRevocationDetail, latestRevocationsOfIdentity, listRevocations, type RevocationDetail, type RevocationListRow } from './queries.js'

@@ -1,0 +1,39 @@
+import { credentialEvidence, daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { liveStaticCredentials } from '../credential-age/shared.js'
+import type { RuleOutcome } from '../../types.js'
+
+export const monitoringCredentialUnused = defineRule({
+  id: 'monitoring_credential_unused',
+  title: 'Active credential unused for longer than the limit',
+  dimension: 'monitoring',
+  severity: 'medium',
+  nhi: 'NHI1',
+  rationale:
+    'An active key or secret that nobody has used for weeks is not needed by its workload; it only waits to be found in an old config file. Disabling it costs nothing.',
+  remediation: {
+    console: ['Deactivate the credential; delete it after the grace period if nothing reports an error.'],
+    cli: 'aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive',
+  },
+  remedyActionId: 'aws.access_key.deactivate',
+  thresholds: ['unusedCredentialDays'],
+  evaluate(input) {
+    const part = unreadable(input, 'credentials') ?? unreadable(input, 'usage')
+    if (part) return [unknownBecause(part)]
+    const limit = threshold(input, 'unusedCredentialDays')
+    const outcomes: RuleOutcome[] = []
+    for (const credential of liveStaticCredentials(input)) {
+      if (!credential.lastUsedKnown) continue
+      const since = credential.lastUsedAt ?? credential.createdAt
+      if (!since) continue
+      const idleDays = daysBetween(since, input.now)
+      if (idleDays <= limit.value) continue
+      outcomes.push({
+        status: 'fail',
+        subjectKey: credential.externalId,
+        credentialId: credential.id,
+        evidence: { ...credentialEvidence(credential), lastUsedAt: iso(credential.lastUsedAt), idleDays, limitDays: limit.value, limitSource: limit.origin },
+      })
+    }
+    return outcomes
+  },
+})

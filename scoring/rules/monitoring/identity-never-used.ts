@@ -1,0 +1,39 @@
+import { daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { identityUsage } from './usage.js'
+
+export const monitoringIdentityNeverUsed = defineRule({
+  id: 'monitoring_identity_never_used',
+  title: 'Identity never used since it was created',
+  dimension: 'monitoring',
+  severity: 'medium',
+  nhi: 'NHI1',
+  rationale:
+    'An identity created and never used is either a leftover of an abandoned project or waiting to be used by someone nobody expects. Either way its rights and secrets are exposure without purpose.',
+  remediation: {
+    console: [
+      'Ask the owner (or the creator in the evidence) whether the identity is still needed.',
+      'If not, disable it, and delete it after the grace period.',
+    ],
+    cli: 'aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive   # then aws iam delete-user / delete-role',
+  },
+  remedyActionId: null,
+  thresholds: ['neverUsedGraceDays'],
+  evaluate(input) {
+    const usage = identityUsage(input)
+    if (!usage.known) {
+      const part = unreadable(input, 'usage')
+      return part ? [unknownBecause(part)] : []
+    }
+    if (usage.lastUsedAt || !input.identity.createdAt) return []
+    const grace = threshold(input, 'neverUsedGraceDays')
+    const ageDays = daysBetween(input.identity.createdAt, input.now)
+    if (ageDays <= grace.value) return []
+    return [
+      {
+        status: 'fail',
+        subjectKey: '',
+        evidence: { createdAt: iso(input.identity.createdAt), ageDays, lastUsedAt: null, graceDays: grace.value, graceSource: grace.origin },
+      },
+    ]
+  },
+})

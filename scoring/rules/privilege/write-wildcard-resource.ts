@@ -1,0 +1,43 @@
+import { capped, defineRule, unknownBecause, unreadable } from '../helpers.js'
+
+const WRITE_LEVELS = new Set<string>(['write', 'permissions_management'])
+// An ARN whose resource part is "*" or "<type>/*" covers every resource of the account or type.
+const ARN_ALL = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:(\*|[A-Za-z-]+\/\*)$/
+
+/** A resource scope covering everything of its kind: `*`, `arn:…:*`, `arn:…:role/*`, an S3 `arn:aws:s3:::*`. */
+export function isWildcardResource(resource: string): boolean {
+  return resource === '*' || resource.endsWith(':*') || ARN_ALL.test(resource)
+}
+
+export const privilegeWriteWildcardResource = defineRule({
+  id: 'privilege_write_wildcard_resource',
+  title: 'Write actions on wildcard resources',
+  dimension: 'privilege',
+  severity: 'medium',
+  nhi: 'NHI5',
+  rationale:
+    'Write or permission-changing actions allowed on every resource ("*") reach far beyond what one workload touches: a leaked credential can modify or delete data the workload never owned.',
+  remediation: {
+    console: [
+      'Replace "*" in the Resource element with the ARNs (or resource groups, scopes) the workload actually writes to.',
+      'Use access analysis or the unused-grants evidence to find them.',
+    ],
+    cli: 'aws iam create-policy-version --policy-arn POLICY_ARN --policy-document file://scoped-policy.json --set-as-default',
+  },
+  remedyActionId: null,
+  thresholds: [],
+  evaluate(input) {
+    // Administrator rights are their own, critical finding; this one is about ordinary write rights.
+    const matching = input.identity.entitlements.filter(
+      (entitlement) => WRITE_LEVELS.has(entitlement.accessLevel) && isWildcardResource(entitlement.resource),
+    )
+    if (matching.length === 0) {
+      const part = unreadable(input, 'entitlements')
+      return part ? [unknownBecause(part)] : []
+    }
+    const { items, total } = capped(
+      matching.map((e) => ({ action: e.action, resource: e.resource, accessLevel: e.accessLevel, sourceRef: e.sourceRef, conditional: e.conditional })),
+    )
+    return [{ status: 'fail', subjectKey: '', evidence: { entitlements: items, total } }]
+  },
+})

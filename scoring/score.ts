@@ -1,0 +1,144 @@
+/**
+ * The score: pure, deterministic, and explainable. Formula (docs/scoring.md):
+ *
+ *   dimension score  D_d  = 100 · (1 − Π_i (1 − w(severity_i)))      over open findings of d
+ *   base                  = 1 − Π_d (1 − W_d · D_d / 100)
+ *   risk                  = 100 · (1 − (1 − base)^m)
+ *
+ * where w is the severity weight, W_d the dimension weight, and m the exposure exponent: it
+ * grows with the identity's highest access level, and more for AI agents that can write.
+ * Every product is over a canonically sorted list, so the order findings arrive in never
+ * changes the result; every factor is monotone, so a new finding or more power never lowers it.
+ * The breakdown splits the points over the findings in log space (exact), then rounds with the
+ * largest-remainder method so the findings' points add up to the score.
+ */
+import { ACCESS_LEVELS, type AccessLevel } from '../connectors/contract.js'
+import type { Dimension, Severity } from './types.js'
+
+export const SCORE_VERSION = 1
+
+export const SEVERITY_WEIGHT: Record<Severity, number> = { critical: 0.8, high: 0.5, medium: 0.3, low: 0.12, info: 0.03 }
+export const DIMENSION_WEIGHT: Record<Dimension, number> = { privilege: 1, credential_age: 0.8, ownership: 0.7, monitoring: 0.5 }
+export const DIMENSIONS: Dimension[] = ['ownership', 'privilege', 'credential_age', 'monitoring']
+/** Exposure exponent by highest access level; identities without entitlements count as read. */
+export const ACCESS_EXPONENT: Record<AccessLevel, number> = {
+  list: 1,
+  read: 1,
+  tagging: 1,
+  write: 1.2,
+  permissions_management: 1.4,
+  admin: 1.6,
+}
+/** AI agents act autonomously: with write power or more their exposure weighs 1.5 times. */
+export const AGENT_WRITE_FACTOR = 1.5
+
+export interface ScoredFinding {
+  ruleId: string
+  subjectKey: string
+  dimension: Dimension
+  severity: Severity
+}
+
+export interface ScoreContext {
+  maxAccessLevel: AccessLevel | null
+  isAgent: boolean
+}
+
+export interface FindingPoints extends ScoredFinding {
+  /** Points of its dimension score this finding accounts for. */
+  dimensionPoints: number
+  /** Points of the overall risk this finding accounts for. */
+  riskPoints: number
+}
+
+export interface ScoreBreakdown {
+  version: number
+  risk: number
+  dimensions: Record<Dimension, number>
+  exposure: { maxAccessLevel: AccessLevel | null; isAgent: boolean; exponent: number }
+  findings: FindingPoints[]
+}
+
+export function exposureExponent(context: ScoreContext): number {
+  const level = context.maxAccessLevel
+  let exponent = level ? ACCESS_EXPONENT[level] : 1
+  if (context.isAgent && level && ACCESS_LEVELS.indexOf(level) >= ACCESS_LEVELS.indexOf('write')) exponent *= AGENT_WRITE_FACTOR
+  return exponent
+}
+
+function compareFindings(a: ScoredFinding, b: ScoredFinding): number {
+  if (a.ruleId !== b.ruleId) return a.ruleId < b.ruleId ? -1 : 1
+  if (a.subjectKey !== b.subjectKey) return a.subjectKey < b.subjectKey ? -1 : 1
+  return 0
+}
+
+/** Rounds shares of `total` to integers that sum to round(total), deterministically. */
+function allocate(total: number, shares: number[]): number[] {
+  const target = Math.round(total)
+  const sum = shares.reduce((acc, share) => acc + share, 0)
+  if (target === 0 || sum <= 0) return shares.map(() => 0)
+  const exact = shares.map((share) => (share / sum) * target)
+  const result = exact.map(Math.floor)
+  let remaining = target - result.reduce((acc, value) => acc + value, 0)
+  const order = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index)
+  for (const { index } of order) {
+    if (remaining <= 0) break
+    result[index]! += 1
+    remaining -= 1
+  }
+  return result
+}
+
+export function computeScore(input: ScoredFinding[], context: ScoreContext): ScoreBreakdown {
+  const findings = [...input].sort(compareFindings)
+  const exponent = exposureExponent(context)
+  const dimensions = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
+  const rawDimension = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
+  // log(1 − w) of each finding: its share of its dimension, in log space.
+  const logShare = findings.map((finding) => -Math.log1p(-SEVERITY_WEIGHT[finding.severity]))
+  for (const dimension of DIMENSIONS) {
+    let remaining = 1
+    findings.forEach((finding) => {
+      if (finding.dimension === dimension) remaining *= 1 - SEVERITY_WEIGHT[finding.severity]
+    })
+    rawDimension[dimension] = 1 - remaining
+    dimensions[dimension] = Math.round(100 * rawDimension[dimension])
+  }
+  let logTotal = 0
+  const dimensionLog = {} as Record<Dimension, number>
+  for (const dimension of DIMENSIONS) {
+    dimensionLog[dimension] = -Math.log1p(-DIMENSION_WEIGHT[dimension] * rawDimension[dimension])
+    logTotal += dimensionLog[dimension]
+  }
+  const riskRaw = 1 - Math.exp(-exponent * logTotal)
+  const risk = Math.min(100, Math.max(0, Math.round(100 * riskRaw)))
+
+  // Split the risk over findings: by dimension (log share), then within it (log share).
+  const riskShares = findings.map((finding, index) => {
+    const dimensionTotal = findings.reduce((acc, other, otherIndex) => (other.dimension === finding.dimension ? acc + logShare[otherIndex]! : acc), 0)
+    return dimensionTotal > 0 ? dimensionLog[finding.dimension] * (logShare[index]! / dimensionTotal) : 0
+  })
+  const riskPoints = allocate(risk, riskShares)
+  const dimensionPoints = new Array<number>(findings.length).fill(0)
+  for (const dimension of DIMENSIONS) {
+    const indexes = findings.map((finding, index) => (finding.dimension === dimension ? index : -1)).filter((index) => index >= 0)
+    const points = allocate(dimensions[dimension], indexes.map((index) => logShare[index]!))
+    indexes.forEach((findingIndex, i) => {
+      dimensionPoints[findingIndex] = points[i]!
+    })
+  }
+  return {
+    version: SCORE_VERSION,
+    risk,
+    dimensions,
+    exposure: { maxAccessLevel: context.maxAccessLevel, isAgent: context.isAgent, exponent: Math.round(exponent * 1000) / 1000 },
+    findings: findings.map((finding, index) => ({
+      ruleId: finding.ruleId,
+      subjectKey: finding.subjectKey,
+      dimension: finding.dimension,
+      severity: finding.severity,
+      dimensionPoints: dimensionPoints[index]!,
+      riskPoints: riskPoints[index]!,
+    })),
+  }
+}
