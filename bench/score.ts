@@ -100,7 +100,9 @@ async function seed(db: Kysely<Database>, n: number, log: (line: string) => void
             else '[]' end)::jsonb,
       true
     from generate_series(1, ${n}::int) as g
-    join lateral (select id, provider from sources where name = case when g % 2 = 0 then 'bench-aws' else 'bench-entra' end) s on true`.execute(db)
+    join lateral (select id, provider from sources where name = case when g % 2 = 0 then 'bench-aws' else 'bench-entra' end) s on true`.execute(
+    db,
+  )
   await sql`
     insert into credentials (identity_id, external_id, type, status, created_at, expires_at, last_used_at, last_used_known, rotation_enabled, is_static)
     select i.id, 'KEY' || i.id || '-' || k,

@@ -2,6 +2,9 @@
  * `leash.config.yaml`: sources configured as code. Validated with errors that name the file,
  * the line and the field; secrets are refused (name an environment variable instead), and
  * the result is synced into the `sources` table without ever deleting scan history.
+ *
+ * Where credentials come from is part of each provider's settings (the SDK's default chain,
+ * or the NAMES of environment variables), validated by the provider's own schema.
  */
 import { readFile } from 'node:fs/promises'
 import type { Kysely } from 'kysely'
@@ -15,19 +18,6 @@ import { PROVIDER_NAMES } from './contract.js'
 import { getProvider, isProviderName } from './registry.js'
 
 export const DEFAULT_SCHEDULE = '0 */6 * * *'
-
-const credentialsSchema = z.union([
-  z.literal('default_chain'),
-  z
-    .object({
-      /** Names of environment variables that hold the credentials, by the role they play. */
-      env: z.record(
-        z.string().min(1),
-        z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (upper case letters, digits and _), not a value'),
-      ),
-    })
-    .strict(),
-])
 
 const sourceSchema = z
   .object({
@@ -43,7 +33,6 @@ const sourceSchema = z
       .default(DEFAULT_SCHEDULE)
       .refine((value) => validateCron(value), 'a cron expression in node-cron syntax, e.g. "0 */6 * * *" (every 6 hours)'),
     enabled: z.boolean().default(true),
-    credentials: credentialsSchema.default('default_chain'),
     settings: z.record(z.unknown()).default({}),
     thresholds: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
   })
@@ -98,7 +87,7 @@ export function parseConfig(text: string, file = 'leash.config.yaml'): SourceCon
     throw new ConfigError(
       file,
       document.errors.map((error) => ({
-        line: error.linePos?.[0]?.line ?? null,
+        line: lineCounter.linePos(error.pos[0]).line,
         path: '',
         message: `YAML syntax: ${error.message.split('\n')[0]}`,
       })),
@@ -208,7 +197,6 @@ export async function syncConfiguredSources(db: Kysely<Database>, sources: Sourc
       const values = {
         provider: source.provider,
         settings: json(source.settings),
-        credential_ref: json(source.credentials === 'default_chain' ? { kind: 'default_chain' } : { kind: 'env', variables: source.credentials.env }),
         schedule: source.schedule,
         enabled: source.enabled,
         thresholds: json(source.thresholds),

@@ -68,7 +68,7 @@ export function scrubAuditValue(value: unknown, depth = 0): unknown {
   if (depth > 20) return '[too deep]'
   if (value === null || value === undefined) return null
   if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'string') return value.replace(/\u0000/g, '').replace(SECRET_VALUE_PATTERN, REDACTED)
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(SECRET_VALUE_PATTERN, REDACTED)
   if (typeof value === 'number') return Number.isFinite(value) ? value : null
   if (typeof value === 'boolean') return value
   if (typeof value === 'bigint') return value.toString()
@@ -77,7 +77,7 @@ export function scrubAuditValue(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       if (item === undefined || typeof item === 'function') continue
-      out[key.replace(/\u0000/g, '')] = isSecretKey(key) ? REDACTED : scrubAuditValue(item, depth + 1)
+      out[key.replaceAll('\u0000', '')] = isSecretKey(key) ? REDACTED : scrubAuditValue(item, depth + 1)
     }
     return out
   }
@@ -86,7 +86,7 @@ export function scrubAuditValue(value: unknown, depth = 0): unknown {
 
 function scrubText(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null
-  return value.replace(/\u0000/g, '').replace(SECRET_VALUE_PATTERN, REDACTED)
+  return value.replaceAll('\u0000', '').replace(SECRET_VALUE_PATTERN, REDACTED)
 }
 
 /** JSON with keys sorted at every depth: the same value always gives the same bytes. */

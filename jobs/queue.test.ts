@@ -28,7 +28,9 @@ describe('scan queue with worker processes', () => {
   const startWorker = async (url: string) => {
     const worker = spawnLeash(['worker', '--concurrency', '1'], workerEnv(url))
     processes.push(worker)
-    await waitFor('the worker to be ready', async () => worker.output().includes('ready ('), 60_000)
+    await waitFor('the worker to be ready', async () => worker.output().includes('ready ('), 90_000).catch((error: Error) => {
+      throw new Error(`${error.message}; its output:\n${worker.output()}`)
+    })
     return worker
   }
 
@@ -101,13 +103,15 @@ describe('scan queue with worker processes', () => {
     await doomed.exited
     await setTestSettings(db, sourceId, { accounts: [account('910000000000', 300)], batchSize: 50 })
 
-    await startWorker(url)
+    const rescuer = await startWorker(url)
     const retry = await waitFor(
       'the retry to succeed',
       async () => db.selectFrom('scan_runs').selectAll().where('retry_of', '=', scanRunId).where('status', 'in', ['succeeded', 'partial']).executeTakeFirst(),
       90_000,
       250,
-    )
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; worker output:\n${rescuer.output()}`)
+    })
     expect(retry).toMatchObject({ trigger: 'retry', attempt: 2, identities_seen: 300 })
     const failed = await db.selectFrom('scan_runs').selectAll().where('id', '=', scanRunId).executeTakeFirstOrThrow()
     expect(failed.status).toBe('failed')

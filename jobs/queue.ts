@@ -240,6 +240,10 @@ export async function startScanWorkers(options: {
         running.add(promise)
         try {
           await promise
+        } catch (error) {
+          // pg-boss retries the job (retryLimit); say why it failed.
+          log(`scan job ${job.id} failed: ${error instanceof Error ? error.message : String(error)}`)
+          throw error
         } finally {
           running.delete(promise)
         }

@@ -73,16 +73,27 @@ export function assessIdentity(identity: IdentityInput, context: AssessmentConte
   const findings: FindingDraft[] = []
   // A retired identity has no posture: every finding it had resolves.
   if (identity.status === 'active' || identity.status === 'disabled') {
-    const input: RuleInput = { identity, ownership, isAgent, classification, maxAccessLevel, thresholds: context.thresholds, now: context.now }
+    const input: RuleInput = {
+      identity,
+      ownership,
+      isAgent,
+      classification,
+      maxAccessLevel,
+      thresholds: context.thresholds,
+      now: context.now,
+    }
     const seen = new Set<string>()
     for (const rule of context.rules ?? catalogue) {
       let outcomes
       try {
         outcomes = rule.evaluate(input)
       } catch (error) {
-        throw new Error(`Rule ${rule.id} failed on identity ${identity.id} (${identity.externalId}): ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        })
+        throw new Error(
+          `Rule ${rule.id} failed on identity ${identity.id} (${identity.externalId}): ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        )
       }
       for (const outcome of outcomes) {
         const key = findingKey(rule.id, outcome.subjectKey)
@@ -96,7 +107,8 @@ export function assessIdentity(identity: IdentityInput, context: AssessmentConte
           status: outcome.status === 'fail' ? 'open' : 'unknown',
           subjectKey: outcome.subjectKey,
           credentialId: outcome.credentialId ?? null,
-          evidence: outcome.status === 'unknown' ? { ...outcome.evidence, missingPermission: outcome.missingPermission ?? null } : outcome.evidence,
+          evidence:
+            outcome.status === 'unknown' ? { ...outcome.evidence, missingPermission: outcome.missingPermission ?? null } : outcome.evidence,
         })
       }
     }

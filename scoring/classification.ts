@@ -33,7 +33,10 @@ const AI_PLATFORM_PROVIDERS: Record<string, AgentPlatform> = { openai: 'openai',
 
 /** Actions that call a large language model or an agent runtime. `*` alone is admin, not AI. */
 const LLM_ACTIONS: { pattern: RegExp; platform: AgentPlatform }[] = [
-  { pattern: /^bedrock:(\*|Invoke\*?|InvokeModel\w*|Converse\w*|InvokeAgent|InvokeInlineAgent|InvokeFlow|RetrieveAndGenerate\w*)$/i, platform: 'bedrock' },
+  {
+    pattern: /^bedrock:(\*|Invoke\*?|InvokeModel\w*|Converse\w*|InvokeAgent|InvokeInlineAgent|InvokeFlow|RetrieveAndGenerate\w*)$/i,
+    platform: 'bedrock',
+  },
   { pattern: /^bedrock-agentcore:/i, platform: 'bedrock_agentcore' },
   { pattern: /^sagemaker:InvokeEndpoint\w*$/i, platform: 'sagemaker' },
   { pattern: /^Microsoft\.CognitiveServices\/accounts\/(OpenAI|AIServices)\//i, platform: 'azure_openai' },
@@ -42,7 +45,8 @@ const LLM_ACTIONS: { pattern: RegExp; platform: AgentPlatform }[] = [
 ]
 
 /** Words that make a name or tag look AI-related. */
-const AI_NAME = /(^|[^a-z])(ai[-_ ]?agent|agentic|llm|genai|gen[-_]ai|gpt|chatgpt|openai|anthropic|claude|bedrock|langchain|langgraph|crewai|autogen|copilot|mcp[-_ ]?server|rag|chatbot|assistant|agent)([^a-z]|$)/i
+const AI_NAME =
+  /(^|[^a-z])(ai[-_ ]?agent|agentic|llm|genai|gen[-_]ai|gpt|chatgpt|openai|anthropic|claude|bedrock|langchain|langgraph|crewai|autogen|copilot|mcp[-_ ]?server|rag|chatbot|assistant|agent)([^a-z]|$)/i
 
 /**
  * "agent" in names that are not AI agents: CI/CD and build agents, monitoring agents, the

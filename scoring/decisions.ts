@@ -20,14 +20,26 @@ export async function setAgentOverride(
 ): Promise<{ isAgent: boolean; classifiedIsAgent: boolean }> {
   const now = options.now ?? new Date()
   if (decision.decision !== null && decision.decision !== 'agent' && decision.decision !== 'not_agent') {
-    throw new LeashError(`"${String(decision.decision)}" is not a classification decision.`, 'Use "agent", "not_agent", or null to return to the classifier.')
+    throw new LeashError(
+      `"${String(decision.decision)}" is not a classification decision.`,
+      'Use "agent", "not_agent", or null to return to the classifier.',
+    )
   }
-  if (!decision.by.trim()) throw new LeashError('An agent classification decision needs the person who made it.', 'Pass the user name as "by".')
+  if (!decision.by.trim())
+    throw new LeashError('An agent classification decision needs the person who made it.', 'Pass the user name as "by".')
   if (decision.decision !== null && !decision.reason.trim()) {
-    throw new LeashError('Confirming or rejecting an agent classification needs a reason.', 'Say why, e.g. "CI deploy role, no model access".')
+    throw new LeashError(
+      'Confirming or rejecting an agent classification needs a reason.',
+      'Say why, e.g. "CI deploy role, no model access".',
+    )
   }
   const updated = await db.transaction().execute(async (trx) => {
-    const before = await trx.selectFrom('identities').select(['id', 'source_id', 'is_agent', 'classified_is_agent', 'agent_override']).where('id', '=', identityId).forUpdate().executeTakeFirst()
+    const before = await trx
+      .selectFrom('identities')
+      .select(['id', 'source_id', 'is_agent', 'classified_is_agent', 'agent_override'])
+      .where('id', '=', identityId)
+      .forUpdate()
+      .executeTakeFirst()
     if (!before) throw new LeashError(`Identity ${identityId} does not exist.`, 'Reload the page: it may have been removed by a rescan.')
     const isAgent = decision.decision === 'agent' ? true : decision.decision === 'not_agent' ? false : before.classified_is_agent
     await trx
@@ -79,9 +91,13 @@ export async function acceptFinding(
     throw new LeashError('A risk can only be accepted until a date in the future.', 'Pick a later date.')
   }
   if (acceptance.until.getTime() > now.getTime() + MAX_ACCEPTANCE_DAYS * 86_400_000) {
-    throw new LeashError(`A risk can be accepted for at most ${MAX_ACCEPTANCE_DAYS} days.`, 'Pick an earlier date; accept it again when it expires if it still applies.')
+    throw new LeashError(
+      `A risk can be accepted for at most ${MAX_ACCEPTANCE_DAYS} days.`,
+      'Pick an earlier date; accept it again when it expires if it still applies.',
+    )
   }
-  if (!acceptance.reason.trim()) throw new LeashError('Accepting a risk needs a reason.', 'Say why the risk is acceptable and what limits it.')
+  if (!acceptance.reason.trim())
+    throw new LeashError('Accepting a risk needs a reason.', 'Say why the risk is acceptable and what limits it.')
   if (!acceptance.by.trim()) throw new LeashError('Accepting a risk needs the person who accepts it.', 'Pass the user name as "by".')
   const finding = await db
     .updateTable('findings')
@@ -92,7 +108,8 @@ export async function acceptFinding(
     .executeTakeFirst()
   if (!finding) {
     const existing = await db.selectFrom('findings').select('status').where('id', '=', findingId).executeTakeFirst()
-    if (!existing) throw new LeashError(`Finding ${findingId} does not exist.`, 'Reload the page: it may have been removed with its identity.')
+    if (!existing)
+      throw new LeashError(`Finding ${findingId} does not exist.`, 'Reload the page: it may have been removed with its identity.')
     throw new LeashError(`Finding ${findingId} is already resolved.`, 'Nothing to accept: its condition no longer holds.')
   }
   await scoreIdentities(db, [finding.identity_id], { now })
@@ -102,7 +119,9 @@ export async function acceptFinding(
 /** Ends an acceptance early: the finding counts again from the next score (done now). */
 export async function revokeAcceptance(db: Kysely<Database>, findingId: number, options: { now?: Date } = {}): Promise<void> {
   const result = await sql<{ identity_id: number }>`
-    update findings set status = 'open', accepted_until = null where id = ${findingId} and status = 'accepted' returning identity_id`.execute(db)
+    update findings set status = 'open', accepted_until = null where id = ${findingId} and status = 'accepted' returning identity_id`.execute(
+    db,
+  )
   const row = result.rows[0]
   if (!row) throw new LeashError(`Finding ${findingId} is not an accepted risk.`, 'Reload the page to see its current state.')
   await scoreIdentities(db, [row.identity_id], { now: options.now })

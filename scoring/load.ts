@@ -5,13 +5,7 @@
  * to JSON in PostgreSQL so the driver parses one string per identity instead of many rows.
  */
 import { sql, type Kysely } from 'kysely'
-import {
-  ACCESS_LEVELS,
-  type AccessLevel,
-  type AgentSignal,
-  type EscalationPath,
-  type UnreadablePart,
-} from '../connectors/contract.js'
+import { ACCESS_LEVELS, type AccessLevel, type AgentSignal, type EscalationPath, type UnreadablePart } from '../connectors/contract.js'
 import { LeashError } from '../cli/errors.js'
 import type { Database } from '../db/schema.js'
 import type { OwnerDirectory } from './owners.js'
@@ -33,7 +27,11 @@ export async function loadPassContext(db: Kysely<Database>): Promise<PassContext
     db.selectFrom('settings').select('value').where('key', '=', DEPARTED_OWNERS_SETTING).executeTakeFirst(),
   ])
   const thresholds = new ThresholdResolver(
-    sources.map((source) => ({ sourceId: source.id, sourceName: source.name, settings: (source.thresholds ?? {}) as Record<string, unknown> })),
+    sources.map((source) => ({
+      sourceId: source.id,
+      sourceName: source.name,
+      settings: (source.thresholds ?? {}) as Record<string, unknown>,
+    })),
     overrides as ThresholdOverrideRow[],
   )
   const disabled = new Set<string>()
@@ -55,7 +53,12 @@ export function parseDepartedOwners(value: unknown): Set<string> {
     )
   }
   for (const entry of value) {
-    const ref = typeof entry === 'string' ? entry : entry && typeof entry === 'object' && typeof (entry as { ref?: unknown }).ref === 'string' ? (entry as { ref: string }).ref : null
+    const ref =
+      typeof entry === 'string'
+        ? entry
+        : entry && typeof entry === 'object' && typeof (entry as { ref?: unknown }).ref === 'string'
+          ? (entry as { ref: string }).ref
+          : null
     if (ref === null) {
       throw new LeashError(
         `The setting "${DEPARTED_OWNERS_SETTING}" contains ${JSON.stringify(entry)}, which is not an owner reference.`,
@@ -137,26 +140,71 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
   const low = ids[0]!
   const high = ids[ids.length - 1]!
   const dense = high - low + 1 <= ids.length * 2
-  const match = (column: string) => (dense ? sql`${sql.ref(column)} between ${low} and ${high}` : sql`${sql.ref(column)} = any(${ids}::int8[])`)
+  const match = (column: string) =>
+    dense ? sql`${sql.ref(column)} between ${low} and ${high}` : sql`${sql.ref(column)} = any(${ids}::int8[])`
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
-    sql<{ identity_id: number; id: number; external_id: string; type: string; status: CredentialInput['status']; created_ms: number | null; expires_ms: number | null; last_used_ms: number | null; last_used_known: boolean; rotated_ms: number | null; rotation_enabled: boolean | null; is_static: boolean }>`
+    sql<{
+      identity_id: number
+      id: number
+      external_id: string
+      type: string
+      status: CredentialInput['status']
+      created_ms: number | null
+      expires_ms: number | null
+      last_used_ms: number | null
+      last_used_known: boolean
+      rotated_ms: number | null
+      rotation_enabled: boolean | null
+      is_static: boolean
+    }>`
       select c.identity_id, c.id, c.external_id, c.type, c.status, ${ms('c.created_at')} as created_ms, ${ms('c.expires_at')} as expires_ms,
         ${ms('c.last_used_at')} as last_used_ms, c.last_used_known, ${ms('c.last_rotated_at')} as rotated_ms, c.rotation_enabled, c.is_static
       from credentials c where ${match('c.identity_id')} order by c.identity_id, c.id`.execute(db),
-    sql<{ identity_id: number; action: string; resource: string; access_level: AccessLevel; source_kind: string; source_ref: string; conditional: boolean }>`
+    sql<{
+      identity_id: number
+      action: string
+      resource: string
+      access_level: AccessLevel
+      source_kind: string
+      source_ref: string
+      conditional: boolean
+    }>`
       select e.identity_id, e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional
       from entitlements e where ${match('e.identity_id')} order by e.identity_id, e.id`.execute(db),
-    sql<{ identity_id: number; owner_ref: string; role: OwnerHintInput['role']; kind: OwnerHintInput['kind']; source: OwnerHintInput['source']; display_name: string | null; active: boolean | null; can_add_credentials: boolean }>`
+    sql<{
+      identity_id: number
+      owner_ref: string
+      role: OwnerHintInput['role']
+      kind: OwnerHintInput['kind']
+      source: OwnerHintInput['source']
+      display_name: string | null
+      active: boolean | null
+      can_add_credentials: boolean
+    }>`
       select o.identity_id, o.owner_ref, o.role, o.kind, o.source, o.display_name, o.active, o.can_add_credentials
       from identity_owners o where ${match('o.identity_id')} order by o.identity_id, o.owner_ref, o.role, o.source`.execute(db),
     // The current owner decided in Leash: a confirmed claim or an accepted handover, not ended.
-    sql<{ identity_id: number; kind: ClaimInput['kind']; user_ref: string; display_name: string; disabled: boolean; decided_ms: number | null }>`
+    sql<{
+      identity_id: number
+      kind: ClaimInput['kind']
+      user_ref: string
+      display_name: string
+      disabled: boolean
+      decided_ms: number | null
+    }>`
       select distinct on (c.identity_id) c.identity_id, c.kind, coalesce(u.email, u.username) as user_ref, u.display_name,
         u.disabled_at is not null as disabled, ${ms('c.decided_at')} as decided_ms
       from claims c join users u on u.id = case when c.kind = 'handover' then c.to_user_id else c.requested_by end
       where ${match('c.identity_id')} and c.status in ('confirmed', 'accepted') and c.ended_at is null
       order by c.identity_id, coalesce(c.decided_at, c.created_at) desc, c.created_at desc`.execute(db),
-    sql<{ identity_id: number; id: number; rule_id: string; subject_key: string; status: ExistingFinding['status']; accepted_ms: number | null }>`
+    sql<{
+      identity_id: number
+      id: number
+      rule_id: string
+      subject_key: string
+      status: ExistingFinding['status']
+      accepted_ms: number | null
+    }>`
       select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')} as accepted_ms
       from findings f where ${match('f.identity_id')} and f.status <> 'resolved'`.execute(db),
     sql<{ identity_id: number }>`select s.identity_id from identity_scores s where ${match('s.identity_id')}`.execute(db),
@@ -202,10 +250,19 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
   }
   for (const c of claims.rows) {
     const target = loaded.get(c.identity_id)
-    if (target) target.identity.claim = { kind: c.kind, userRef: c.user_ref, displayName: c.display_name, disabled: c.disabled, decidedAt: dateOf(c.decided_ms) }
+    if (target)
+      target.identity.claim = {
+        kind: c.kind,
+        userRef: c.user_ref,
+        displayName: c.display_name,
+        disabled: c.disabled,
+        decidedAt: dateOf(c.decided_ms),
+      }
   }
   for (const f of findings.rows) {
-    loaded.get(f.identity_id)?.existing.push({ id: f.id, ruleId: f.rule_id, subjectKey: f.subject_key, status: f.status, acceptedUntil: f.accepted_ms })
+    loaded
+      .get(f.identity_id)
+      ?.existing.push({ id: f.id, ruleId: f.rule_id, subjectKey: f.subject_key, status: f.status, acceptedUntil: f.accepted_ms })
   }
   for (const s of scored.rows) {
     const target = loaded.get(s.identity_id)
@@ -230,12 +287,17 @@ export function parsePostureInputs(raw: Record<string, unknown> | null): Posture
   const monitoring = (value.monitoring ?? {}) as { usageData?: unknown; runtimeLogging?: unknown }
   const usageData = monitoring.usageData === 'available' || monitoring.usageData === 'unavailable' ? monitoring.usageData : 'unknown'
   const unusedGrants = Array.isArray(value.unusedGrants)
-    ? (value.unusedGrants as { name?: unknown; lastUsedAt?: unknown }[]).map((grant) => ({ name: String(grant.name ?? ''), lastUsedAt: isoDate(grant.lastUsedAt) }))
+    ? (value.unusedGrants as { name?: unknown; lastUsedAt?: unknown }[]).map((grant) => ({
+        name: String(grant.name ?? ''),
+        lastUsedAt: isoDate(grant.lastUsedAt),
+      }))
     : null
   return {
     escalationPaths: array<EscalationPath>(value.escalationPaths),
     unusedGrants,
-    environments: array<string>(value.environments).filter((env): env is 'production' | 'non_production' => env === 'production' || env === 'non_production'),
+    environments: array<string>(value.environments).filter(
+      (env): env is 'production' | 'non_production' => env === 'production' || env === 'non_production',
+    ),
     workloads: array<string>(value.workloads).map(String),
     monitoring: { usageData, runtimeLogging: typeof monitoring.runtimeLogging === 'boolean' ? monitoring.runtimeLogging : null },
     federationPossible: value.federationPossible === true,

@@ -57,7 +57,11 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
 }
 
 /** Scores the given identities now (after a claim, an override, an acceptance). */
-export async function scoreIdentities(db: Kysely<Database>, identityIds: number[], options: ScoreOptions = {}): Promise<{ scored: number }> {
+export async function scoreIdentities(
+  db: Kysely<Database>,
+  identityIds: number[],
+  options: ScoreOptions = {},
+): Promise<{ scored: number }> {
   const now = options.now ?? new Date()
   const batchSize = options.batchSize ?? BATCH_SIZE
   const ids = [...new Set(identityIds)].sort((a, b) => a - b)
@@ -218,7 +222,9 @@ async function writeBatch(db: Kysely<Database>, plan: BatchPlan, now: Date): Pro
         insert into identity_scores as s (identity_id, risk_score, breakdown, computed_at)
         select x.i, x.r, x.b, ${now}
         from json_to_recordset(${JSON.stringify(plan.scores)}::json) as x(i int8, r int2, b jsonb)
-        on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`.execute(trx)
+        on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`.execute(
+        trx,
+      )
     }
     if (plan.identities.length > 0) {
       // The row version guard: if ingest changed the identity after we read it, it stays flagged.

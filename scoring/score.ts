@@ -80,7 +80,9 @@ function allocate(total: number, shares: number[]): number[] {
   const exact = shares.map((share) => (share / sum) * target)
   const result = exact.map(Math.floor)
   let remaining = target - result.reduce((acc, value) => acc + value, 0)
-  const order = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index)
+  const order = exact
+    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index)
   for (const { index } of order) {
     if (remaining <= 0) break
     result[index]! += 1
@@ -115,14 +117,20 @@ export function computeScore(input: ScoredFinding[], context: ScoreContext): Sco
 
   // Split the risk over findings: by dimension (log share), then within it (log share).
   const riskShares = findings.map((finding, index) => {
-    const dimensionTotal = findings.reduce((acc, other, otherIndex) => (other.dimension === finding.dimension ? acc + logShare[otherIndex]! : acc), 0)
+    const dimensionTotal = findings.reduce(
+      (acc, other, otherIndex) => (other.dimension === finding.dimension ? acc + logShare[otherIndex]! : acc),
+      0,
+    )
     return dimensionTotal > 0 ? dimensionLog[finding.dimension] * (logShare[index]! / dimensionTotal) : 0
   })
   const riskPoints = allocate(risk, riskShares)
   const dimensionPoints = new Array<number>(findings.length).fill(0)
   for (const dimension of DIMENSIONS) {
     const indexes = findings.map((finding, index) => (finding.dimension === dimension ? index : -1)).filter((index) => index >= 0)
-    const points = allocate(dimensions[dimension], indexes.map((index) => logShare[index]!))
+    const points = allocate(
+      dimensions[dimension],
+      indexes.map((index) => logShare[index]!),
+    )
     indexes.forEach((findingIndex, i) => {
       dimensionPoints[findingIndex] = points[i]!
     })

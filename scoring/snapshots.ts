@@ -28,7 +28,12 @@ export interface SnapshotAggregates {
   unowned: number
   riskBands: Record<(typeof RISK_BANDS)[number], number>
   credentialAge: Record<(typeof CREDENTIAL_AGE_BUCKETS)[number], number>
-  mttr: { windowDays: number; resolved: number; meanHours: number | null; bySeverity: Partial<Record<Severity, { resolved: number; meanHours: number }>> }
+  mttr: {
+    windowDays: number
+    resolved: number
+    meanHours: number | null
+    bySeverity: Partial<Record<Severity, { resolved: number; meanHours: number }>>
+  }
 }
 
 interface Bucket {
@@ -82,7 +87,17 @@ export async function takePostureSnapshot(
   }
 
   const [identityRows, findingRows, ageRows, mttrRows, ownerRows, teamRows] = await Promise.all([
-    sql<{ source_id: string; provider: string; agent_platform: string | null; owner_status: string; band: number; n: number; agents: number; orphans: number; risk_sum: number }>`
+    sql<{
+      source_id: string
+      provider: string
+      agent_platform: string | null
+      owner_status: string
+      band: number
+      n: number
+      agents: number
+      orphans: number
+      risk_sum: number
+    }>`
       select i.source_id, i.provider, case when i.is_agent then coalesce(i.agent_platform, 'unknown') end as agent_platform, i.owner_status,
         width_bucket(i.risk_score::int, array[1, 25, 50, 75]) as band,
         count(*)::int as n, count(*) filter (where i.is_agent)::int as agents,
@@ -90,7 +105,15 @@ export async function takePostureSnapshot(
         sum(i.risk_score)::int8 as risk_sum
       from identities i where i.status in ('active', 'disabled')
       group by 1, 2, 3, 4, 5`.execute(db),
-    sql<{ source_id: string; provider: string; rule_id: string; dimension: Dimension; severity: Severity; status: 'open' | 'accepted' | 'unknown'; n: number }>`
+    sql<{
+      source_id: string
+      provider: string
+      rule_id: string
+      dimension: Dimension
+      severity: Severity
+      status: 'open' | 'accepted' | 'unknown'
+      n: number
+    }>`
       select i.source_id, i.provider, f.rule_id, f.dimension, f.severity, f.status, count(*)::int as n
       from findings f join identities i on i.id = f.identity_id
       where f.status <> 'resolved' and i.status in ('active', 'disabled')
@@ -188,11 +211,21 @@ export async function takePostureSnapshot(
   }
   for (const row of ownerRows.rows) {
     const bucket = buckets.get(row.source_id ?? '')
-    bucket?.aggregates.topOwners.push({ owner: row.owner_ref, identities: row.n, agents: row.agents, meanRisk: round1(Number(row.risk_sum) / row.n) })
+    bucket?.aggregates.topOwners.push({
+      owner: row.owner_ref,
+      identities: row.n,
+      agents: row.agents,
+      meanRisk: round1(Number(row.risk_sum) / row.n),
+    })
   }
   for (const row of teamRows.rows) {
     const bucket = buckets.get(row.source_id ?? '')
-    bucket?.aggregates.byTeam.push({ team: row.team, identities: row.n, agents: row.agents, meanRisk: round1(Number(row.risk_sum) / row.n) })
+    bucket?.aggregates.byTeam.push({
+      team: row.team,
+      identities: row.n,
+      agents: row.agents,
+      meanRisk: round1(Number(row.risk_sum) / row.n),
+    })
   }
 
   const rows = [...buckets]

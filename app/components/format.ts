@@ -47,6 +47,13 @@ export function formatDateTime(value: Date | string | null | undefined, fallback
   return date ? dateTimeFormat.format(date) : fallback
 }
 
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC', timeZoneName: 'short' })
+
+export function formatTime(value: Date | string | null | undefined, fallback = '—'): string {
+  const date = toDate(value)
+  return date ? timeFormat.format(date) : fallback
+}
+
 export function daysSince(value: Date | string | null | undefined, now: Date = new Date()): number | null {
   const date = toDate(value)
   return date ? Math.floor((now.getTime() - date.getTime()) / 86_400_000) : null

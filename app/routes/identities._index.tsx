@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData, useLocation, useNavigation } from '@remix-run/react'
-import { countIdentities, estimateTotal, identityFacets, listIdentities, prepareIdentityFilter } from '../../db/queries/identities.js'
+import { identitySummary, listIdentities, prepareIdentityFilter } from '../../db/queries/identities.js'
 import {
   DEFAULT_DIRECTION,
   DIMENSIONS,
@@ -17,7 +17,7 @@ import { AgentBadge, OwnerStatusBadge, RiskBadge, StatusBadge } from '~/componen
 import { EmptyState } from '~/components/empty-state'
 import { FacetGroup, type FacetOption } from '~/components/facets'
 import { ActiveFilters, FilterSelect, FilterText } from '~/components/filter-controls'
-import { formatAgo, formatAgeDays, formatCapped, formatDate, kindLabel, label } from '~/components/format'
+import { formatAgo, formatAgeDays, formatCapped, formatDate, formatTime, kindLabel, label } from '~/components/format'
 import { PageHeader } from '~/components/page-header'
 import { KeysetPager } from '~/components/pager'
 import { RouteErrorBoundary } from '~/components/route-error'
@@ -31,17 +31,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { db } = context
   const { filter, view } = readFilter(new URL(request.url))
   const prepared = await prepareIdentityFilter(db, filter)
-  const [page, count, sources] = await Promise.all([
-    withFilterErrors(() => listIdentities(db, prepared, view)),
-    countIdentities(db, prepared),
-    sourceOptions(db),
-  ])
-  const facets = await identityFacets(db, prepared, count)
+  const [page, summary, sources] = await Promise.all([withFilterErrors(() => listIdentities(db, prepared, view)), identitySummary(db, prepared), sourceOptions(db)])
   return {
     filter,
     page,
-    total: estimateTotal(facets, count),
-    facets,
+    total: summary.total,
+    facets: summary.facets,
+    countedAt: summary.cachedAt,
     sources,
     canExport: user.can('export:identity:any'),
   }
@@ -76,7 +72,7 @@ const FILTER_LABELS: Partial<Record<keyof IdentityFilter, string>> = {
 }
 
 export default function IdentitiesPage() {
-  const { filter, page, total, facets, sources, canExport } = useLoaderData<typeof loader>()
+  const { filter, page, total, facets, countedAt, sources, canExport } = useLoaderData<typeof loader>()
   const location = useLocation()
   const navigation = useNavigation()
   const busy = navigation.state === 'loading' && navigation.location?.pathname === '/identities'
@@ -154,7 +150,7 @@ export default function IdentitiesPage() {
       <div className="inventory">
         <aside className="facets panel" aria-label="Refine by">
           <p className="small muted facet-note">
-            {estimated ? 'Counts are estimates from a sample of the estate (≈).' : 'Counts are exact for the current filter.'}
+            {estimated ? 'Counts are estimates from a sample of the estate (≈)' : 'Counts are exact for the current filter'}, as of {formatTime(countedAt)}.
           </p>
           <FacetGroup title="Provider" options={options('provider', facets.provider)} estimated={estimated} />
           <FacetGroup title="AI agent" options={options('agent', facets.agent, (v) => (v === 'yes' ? 'Agents' : 'Not agents'))} estimated={estimated} />

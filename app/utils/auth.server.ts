@@ -112,7 +112,7 @@ export function mustChangePassword(actor: AuthenticatedActor): boolean {
 /** A same-site path to return to after sign-in; anything else becomes '/'. */
 export function safeRedirectTo(value: unknown, fallback = '/'): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback
-  if (/[\u0000-\u001f]/.test(value)) return fallback
+  if ([...value].some((char) => char.charCodeAt(0) < 0x20 || char === '\u007f')) return fallback
   return value
 }
 

@@ -5,7 +5,6 @@
 import { data, type AppLoadContext } from '@remix-run/node'
 import type { ClaimDeps } from '../../jobs/claims/index.js'
 import { WorkflowError, type WorkflowDeps } from '../../jobs/revocation/index.js'
-import { requestScanRun } from '../../jobs/runs.js'
 import { scoreIdentities } from '../../scoring/index.js'
 import { clientIp } from './auth.server'
 
@@ -13,7 +12,7 @@ export function revocationDeps(context: AppLoadContext): WorkflowDeps {
   return {
     ip: clientIp(context),
     // After a verified revocation the source is rescanned, so the inventory shows the result.
-    requestScan: (request) => requestScanRun(context.db, request),
+    requestScan: (request) => context.requestScan(request),
   }
 }
 

@@ -154,6 +154,15 @@ describe('AWS scan under faults', () => {
     expect(events).toEqual(['scope_started', 'batch', 'finished:false'])
   })
 
+  it('the stand-in refuses unsigned requests and unknown keys like AWS', async () => {
+    const unsigned = await fetch(standIn.url, { method: 'POST', body: 'Action=GetAccountAuthorizationDetails&Version=2010-05-08', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(unsigned.status).toBe(403)
+    expect(await unsigned.text()).toContain('<Code>MissingAuthenticationToken</Code>')
+    const json = await fetch(standIn.url, { method: 'POST', body: '{}', headers: { 'x-amz-target': 'secretsmanager.ListSecrets', 'content-type': 'application/x-amz-json-1.1' } })
+    expect(json.status).toBe(403)
+    expect(((await json.json()) as { __type: string }).__type).toBe('MissingAuthenticationTokenException')
+  })
+
   it('testConnection names each permission as present or missing', async () => {
     standIn.server.setFaults(TEST_ACCOUNTS.sandbox, { accessDenied: ['iam:GenerateCredentialReport', 'secretsmanager:ListSecrets'] })
     standIn.server.setFaults(TEST_ACCOUNTS.prod, { assumeRoleDenied: true })

@@ -4,6 +4,9 @@
  * Anything not listed can still be recognised by name (weaker signal).
  */
 import type { AgentPlatform, AgentSignal } from '../contract.js'
+import { nameSignals } from '../saas-kit/agent-names.js'
+
+export { nameSignals }
 
 export interface KnownAgentApp {
   slug: string
@@ -31,19 +34,6 @@ export const KNOWN_AGENT_APPS: readonly KnownAgentApp[] = [
 
 const BY_SLUG = new Map(KNOWN_AGENT_APPS.map((a) => [a.slug, a]))
 
-const NAME_PATTERNS: readonly [RegExp, AgentPlatform][] = [
-  [/\b(claude|anthropic)\b/i, 'anthropic'],
-  [/\b(copilot)\b/i, 'github_copilot'],
-  [/\b(openai|codex|chatgpt|gpt(-?\d)?)\b/i, 'openai'],
-  [/\b(gemini|vertex)\b/i, 'vertex_ai'],
-  [/\b(bedrock|amazon q)\b/i, 'bedrock'],
-  [/\b(agent|agents|agentic|llm|mcp|devin|cursor|aider|langchain|langgraph|autogen|crewai|ai)\b/i, 'other_ai'],
-]
-
-function words(text: string): string {
-  return text.replace(/[-_./:[\]]+/g, ' ')
-}
-
 /** A known coding-agent app by slug or bot login (`claude[bot]`). */
 export function knownAgentApp(slugOrLogin: string | null | undefined): KnownAgentApp | null {
   if (!slugOrLogin) return null
@@ -56,14 +46,4 @@ export function appSignals(slug: string, name: string | null): AgentSignal[] {
     return [{ id: 'github.app.known_agent', platform: known.platform, weight: 0.9, reason: `${known.product} is an AI coding agent app.`, evidence: { slug, source: known.source } }]
   }
   return nameSignals('github.app.name', `${slug} ${name ?? ''}`, 'app')
-}
-
-/** Names that say "agent" (token names, key titles, app names): a weaker, name-only signal. */
-export function nameSignals(id: string, text: string, what: string): AgentSignal[] {
-  const w = words(text)
-  for (const [re, platform] of NAME_PATTERNS) {
-    const m = re.exec(w)
-    if (m) return [{ id, platform, weight: platform === 'other_ai' ? 0.5 : 0.6, reason: `The ${what} name mentions "${m[0]}".`, evidence: { name: text.trim() } }]
-  }
-  return []
 }

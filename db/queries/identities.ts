@@ -358,11 +358,11 @@ export interface IdentityFacets {
   dimension: FacetValue[]
 }
 
-export const SAMPLE_ROWS = 20_000
+export const SAMPLE_ROWS = 10_000
 
 /**
  * Facet counts for the current filter. Exact (one grouping-sets pass) when the filtered set is
- * at most COUNT_CAP rows; otherwise estimated from a ~20,000-row sample of the table, so the
+ * at most COUNT_CAP rows; otherwise estimated from a ~10,000-row sample of the table, so the
  * cost does not grow with the estate.
  */
 export async function identityFacets(db: Db, filter: PreparedFilter, total: CappedCount): Promise<IdentityFacets> {
@@ -440,4 +440,43 @@ export function estimateTotal(facets: IdentityFacets, total: CappedCount): Cappe
   if (total.exact) return total
   const estimate = facets.agent.reduce((sum, value) => sum + value.count, 0)
   return { ...total, estimate: Math.max(estimate, total.count) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A short-lived cache of counts and facets per filter
+
+interface CacheEntry {
+  at: number
+  value: { total: CappedCount; facets: IdentityFacets }
+}
+
+const SUMMARY_TTL_MS = 60_000
+const SUMMARY_MAX_ENTRIES = 500
+const summaryCache = new Map<string, CacheEntry>()
+
+/** Forgets cached counts (tests; after a scan the TTL does it). */
+export function clearIdentitySummaryCache(): void {
+  summaryCache.clear()
+}
+
+/**
+ * Count and facets for a filter, cached for a minute per filter (not per page or sort): paging
+ * through a result or changing its order never recounts. What a scan changes shows within a
+ * minute; the page says the counts may be that old.
+ */
+export async function identitySummary(db: Db, filter: PreparedFilter, now: number = Date.now()): Promise<{ total: CappedCount; facets: IdentityFacets; cachedAt: Date }> {
+  const key = JSON.stringify(Object.entries(filter).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b)))
+  const hit = summaryCache.get(key)
+  if (hit && now - hit.at < SUMMARY_TTL_MS) {
+    // Refresh its place in the LRU order.
+    summaryCache.delete(key)
+    summaryCache.set(key, hit)
+    return { ...hit.value, cachedAt: new Date(hit.at) }
+  }
+  const count = await countIdentities(db, filter)
+  const facets = await identityFacets(db, filter, count)
+  const value = { total: estimateTotal(facets, count), facets }
+  summaryCache.set(key, { at: now, value })
+  while (summaryCache.size > SUMMARY_MAX_ENTRIES) summaryCache.delete(summaryCache.keys().next().value!)
+  return { ...value, cachedAt: new Date(now) }
 }

@@ -178,7 +178,8 @@ async function finish(
   const now = clock(deps)
   const settings = await loadWorkflowSettings(db)
   const plan = claimed.plan as unknown as StoredPlan
-  const anyOk = result.calls.some((c) => c.ok)
+  // Partly done means something changed at the provider: reads that succeeded do not count.
+  const anyOk = result.calls.some((c) => c.ok && !isReadOperation(c.operation))
   const status: Revocation['status'] = verification.verified ? 'verified' : anyOk ? 'partial' : 'failed'
   const failedCalls = result.calls.filter((c) => !c.ok)
   const error =
@@ -247,6 +248,11 @@ async function finish(
     }
     return row
   })
+}
+
+/** Provider calls that only read (iam:ListAccessKeys, GetLoginProfile, Describe…): they change nothing. */
+export function isReadOperation(operation: string): boolean {
+  return /(^|[:./])(List|Get|Describe|Read|Head|Lookup|Search)[A-Z_]/.test(operation)
 }
 
 /** Executes several revocations (a kill-switch batch) one after another; returns them as they ended. */
@@ -323,14 +329,17 @@ export async function undoRevocation(db: Kysely<Database>, deps: WorkflowDeps, a
   const context = await loadIdentityContext(db, original.identity_id)
   const handle = providerFor(context, deps)
   const undoAction = findAction(handle.provider, plan.providerPlan.undoActionId)
+  // The revocation took the credential out of service: the undo acts on it as it is now.
+  const undoTarget = plan.target.credential ? { ...plan.target, credential: { ...plan.target.credential, status: 'inactive' } } : plan.target
   let providerPlan
   try {
-    providerPlan = await undoAction.plan(handle.context(), plan.target)
+    providerPlan = await undoAction.plan(handle.context(), undoTarget)
   } catch (error) {
     throw new WorkflowError(400, `The provider could not plan the undo: ${describeProviderError(error)}`, 'Check the source connection, then try again.')
   }
   const undoPlan: StoredPlan = {
     ...plan,
+    target: undoTarget,
     action: { id: undoAction.id, title: undoAction.title, reversible: undoAction.reversible, destructive: undoAction.destructive },
     providerPlan,
     stopsWorking: ['Undo restores the access the revocation removed.'],

@@ -30,6 +30,8 @@ let passwordHash: Promise<string> | undefined
 const PASSWORD = 'e2e passphrase for tests'
 
 export const test = base.extend<AuthFixtures>({
+  // Playwright requires an object pattern for a fixture's first argument, even when it uses none.
+  // eslint-disable-next-line no-empty-pattern
   database: async ({}, use) => {
     const url = process.env.LEASH_E2E_DATABASE_URL
     if (!url) throw new Error('LEASH_E2E_DATABASE_URL is not set: run the browser tests through playwright.config.ts (npm run test:e2e).')

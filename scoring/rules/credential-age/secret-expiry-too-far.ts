@@ -41,7 +41,13 @@ export const credentialAgeSecretExpiryTooFar = defineRule({
           status: 'fail',
           subjectKey: credential.externalId,
           credentialId: credential.id,
-          evidence: { ...credentialEvidence(credential), expiresAt: iso(credential.expiresAt), lifetimeDays, limitDays: limit.value, limitSource: limit.origin },
+          evidence: {
+            ...credentialEvidence(credential),
+            expiresAt: iso(credential.expiresAt),
+            lifetimeDays,
+            limitDays: limit.value,
+            limitSource: limit.origin,
+          },
         })
       }
     }

@@ -25,6 +25,12 @@ export const credentialAgeSecretFederationPossible = defineRule({
     if (part) return [unknownBecause(part)]
     const statics = liveStaticCredentials(input).filter((credential) => credential.type !== 'console_password')
     if (statics.length === 0) return []
-    return [{ status: 'fail', subjectKey: '', evidence: { staticCredentials: statics.slice(0, 20).map(credentialEvidence), total: statics.length } }]
+    return [
+      {
+        status: 'fail',
+        subjectKey: '',
+        evidence: { staticCredentials: statics.slice(0, 20).map(credentialEvidence), total: statics.length },
+      },
+    ]
   },
 })

@@ -33,7 +33,10 @@ export const credentialAgeSecretTooOld = defineRule({
           subjectKey: credential.externalId,
           credentialId: credential.id,
           missingPermission: null,
-          evidence: { ...credentialEvidence(credential), reason: 'The provider does not report when this credential was created or rotated.' },
+          evidence: {
+            ...credentialEvidence(credential),
+            reason: 'The provider does not report when this credential was created or rotated.',
+          },
         })
         continue
       }
@@ -43,7 +46,13 @@ export const credentialAgeSecretTooOld = defineRule({
           status: 'fail',
           subjectKey: credential.externalId,
           credentialId: credential.id,
-          evidence: { ...credentialEvidence(credential), lastRotatedAt: iso(credential.lastRotatedAt), ageDays, limitDays: limit.value, limitSource: limit.origin },
+          evidence: {
+            ...credentialEvidence(credential),
+            lastRotatedAt: iso(credential.lastRotatedAt),
+            ageDays,
+            limitDays: limit.value,
+            limitSource: limit.origin,
+          },
         })
       }
     }

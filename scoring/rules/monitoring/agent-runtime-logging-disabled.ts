@@ -8,7 +8,7 @@ export const monitoringAgentRuntimeLoggingDisabled = defineRule({
   nhi: 'NHI6',
   relatedNhi: ['NHI10'],
   rationale:
-    'The agent\'s runtime does not log its invocations, so there is no record of the prompts it received or the actions it took with its identity. Investigating misuse, prompt injection or data leakage is impossible afterwards.',
+    "The agent's runtime does not log its invocations, so there is no record of the prompts it received or the actions it took with its identity. Investigating misuse, prompt injection or data leakage is impossible afterwards.",
   remediation: {
     console: [
       'Enable invocation logging on the agent runtime (Amazon Bedrock: Settings → Model invocation logging; Azure OpenAI: diagnostic settings; Vertex AI: request-response logging).',

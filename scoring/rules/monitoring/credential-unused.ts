@@ -31,7 +31,13 @@ export const monitoringCredentialUnused = defineRule({
         status: 'fail',
         subjectKey: credential.externalId,
         credentialId: credential.id,
-        evidence: { ...credentialEvidence(credential), lastUsedAt: iso(credential.lastUsedAt), idleDays, limitDays: limit.value, limitSource: limit.origin },
+        evidence: {
+          ...credentialEvidence(credential),
+          lastUsedAt: iso(credential.lastUsedAt),
+          idleDays,
+          limitDays: limit.value,
+          limitSource: limit.origin,
+        },
       })
     }
     return outcomes

@@ -32,7 +32,13 @@ export const monitoringIdentityNeverUsed = defineRule({
       {
         status: 'fail',
         subjectKey: '',
-        evidence: { createdAt: iso(input.identity.createdAt), ageDays, lastUsedAt: null, graceDays: grace.value, graceSource: grace.origin },
+        evidence: {
+          createdAt: iso(input.identity.createdAt),
+          ageDays,
+          lastUsedAt: null,
+          graceDays: grace.value,
+          graceSource: grace.origin,
+        },
       },
     ]
   },

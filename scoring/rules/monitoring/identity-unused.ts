@@ -8,7 +8,7 @@ export const monitoringIdentityUnused = defineRule({
   severity: 'medium',
   nhi: 'NHI1',
   rationale:
-    'An identity that has not been used for months most likely belongs to a retired workload. It still holds its rights and secrets, and its next use would more likely be an attacker\'s than its owner\'s.',
+    "An identity that has not been used for months most likely belongs to a retired workload. It still holds its rights and secrets, and its next use would more likely be an attacker's than its owner's.",
   remediation: {
     console: [
       'Confirm with the owner that the workload is retired.',
@@ -28,6 +28,12 @@ export const monitoringIdentityUnused = defineRule({
     const limit = threshold(input, 'unusedIdentityDays')
     const idleDays = daysBetween(usage.lastUsedAt, input.now)
     if (idleDays <= limit.value) return []
-    return [{ status: 'fail', subjectKey: '', evidence: { lastUsedAt: iso(usage.lastUsedAt), idleDays, limitDays: limit.value, limitSource: limit.origin } }]
+    return [
+      {
+        status: 'fail',
+        subjectKey: '',
+        evidence: { lastUsedAt: iso(usage.lastUsedAt), idleDays, limitDays: limit.value, limitSource: limit.origin },
+      },
+    ]
   },
 })

@@ -11,7 +11,7 @@ export const monitoringSourceUsageLogsUnavailable = defineRule({
     'Without sign-in or usage logs nobody can see who uses this identity, from where, or whether a person is using it interactively (OWASP NHI10), and stale identities cannot be found (NHI1).',
   remediation: {
     console: [
-      'Turn on the provider\'s sign-in or access logging (CloudTrail for all regions; Entra sign-in logs with a P1/P2 licence; audit logs for the vault or SaaS).',
+      "Turn on the provider's sign-in or access logging (CloudTrail for all regions; Entra sign-in logs with a P1/P2 licence; audit logs for the vault or SaaS).",
       'Grant Leash read access to them, then re-scan.',
     ],
     cli: 'aws cloudtrail create-trail --name org-trail --s3-bucket-name BUCKET --is-multi-region-trail && aws cloudtrail start-logging --name org-trail',

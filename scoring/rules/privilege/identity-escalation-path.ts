@@ -7,7 +7,7 @@ export const privilegeIdentityEscalationPath = defineRule({
   severity: 'critical',
   nhi: 'NHI5',
   rationale:
-    'A combination of this identity\'s permissions lets it gain more rights than it was given (e.g. iam:PassRole with lambda:CreateFunction, or creating a new access key for an admin user). Its real power is that of the target.',
+    "A combination of this identity's permissions lets it gain more rights than it was given (e.g. iam:PassRole with lambda:CreateFunction, or creating a new access key for an admin user). Its real power is that of the target.",
   remediation: {
     console: [
       'Remove one permission of each listed path, or restrict it with a resource or condition (e.g. iam:PassRole only for one specific role).',
@@ -27,7 +27,10 @@ export const privilegeIdentityEscalationPath = defineRule({
       {
         status: 'fail',
         subjectKey: '',
-        evidence: { paths: paths.slice(0, 20).map((path) => ({ id: path.id, title: path.title, permissions: path.permissions })), total: paths.length },
+        evidence: {
+          paths: paths.slice(0, 20).map((path) => ({ id: path.id, title: path.title, permissions: path.permissions })),
+          total: paths.length,
+        },
       },
     ]
   },

@@ -7,7 +7,7 @@ export const privilegeIdentityFullAdmin = defineRule({
   severity: 'critical',
   nhi: 'NHI5',
   rationale:
-    'Full administrator rights let whoever holds this identity\'s credentials do anything in the account or tenant, including erasing the evidence. No workload needs that much; a leaked secret of this identity is a full compromise.',
+    "Full administrator rights let whoever holds this identity's credentials do anything in the account or tenant, including erasing the evidence. No workload needs that much; a leaked secret of this identity is a full compromise.",
   remediation: {
     console: [
       'Review what the workload actually calls (the unused-grants evidence and provider access analysis help).',
@@ -25,7 +25,13 @@ export const privilegeIdentityFullAdmin = defineRule({
       return part ? [unknownBecause(part)] : []
     }
     const { items, total } = capped(
-      admin.map((e) => ({ action: e.action, resource: e.resource, sourceKind: e.sourceKind, sourceRef: e.sourceRef, conditional: e.conditional })),
+      admin.map((e) => ({
+        action: e.action,
+        resource: e.resource,
+        sourceKind: e.sourceKind,
+        sourceRef: e.sourceRef,
+        conditional: e.conditional,
+      })),
     )
     return [{ status: 'fail', subjectKey: '', evidence: { entitlements: items, total } }]
   },

@@ -24,7 +24,13 @@ export const privilegeIdentityPermissionsManagement = defineRule({
       return part ? [unknownBecause(part)] : []
     }
     const { items, total } = capped(
-      matching.map((e) => ({ action: e.action, resource: e.resource, sourceKind: e.sourceKind, sourceRef: e.sourceRef, conditional: e.conditional })),
+      matching.map((e) => ({
+        action: e.action,
+        resource: e.resource,
+        sourceKind: e.sourceKind,
+        sourceRef: e.sourceRef,
+        conditional: e.conditional,
+      })),
     )
     return [{ status: 'fail', subjectKey: '', evidence: { entitlements: items, total } }]
   },

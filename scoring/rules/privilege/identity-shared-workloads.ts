@@ -11,7 +11,7 @@ export const privilegeIdentitySharedWorkloads = defineRule({
   remediation: {
     console: [
       'Create one identity per workload or agent with only the rights that workload needs.',
-      'Move each workload to its own identity, then remove the shared one\'s extra rights.',
+      "Move each workload to its own identity, then remove the shared one's extra rights.",
     ],
     cli: 'aws iam create-role --role-name WORKLOAD-role --assume-role-policy-document file://trust.json',
   },

@@ -7,7 +7,7 @@ export const privilegeIdentityUnusedGrants = defineRule({
   severity: 'low',
   nhi: 'NHI5',
   rationale:
-    'Rights the identity holds but has not used in the provider\'s usage window are pure exposure: removing them costs the workload nothing and shrinks what a stolen credential can do.',
+    "Rights the identity holds but has not used in the provider's usage window are pure exposure: removing them costs the workload nothing and shrinks what a stolen credential can do.",
   remediation: {
     console: [
       'Review the unused services or permissions listed in the evidence with the owner.',
@@ -25,7 +25,10 @@ export const privilegeIdentityUnusedGrants = defineRule({
       return part ? [unknownBecause(part)] : []
     }
     if (unused.length === 0) return []
-    const { items, total } = capped(unused.map((grant) => ({ name: grant.name, lastUsedAt: iso(grant.lastUsedAt) })), 50)
+    const { items, total } = capped(
+      unused.map((grant) => ({ name: grant.name, lastUsedAt: iso(grant.lastUsedAt) })),
+      50,
+    )
     return [{ status: 'fail', subjectKey: '', evidence: { unused: items, total } }]
   },
 })

@@ -1,12 +1,13 @@
 import { capped, defineRule, unknownBecause, unreadable } from '../helpers.js'
 
 const WRITE_LEVELS = new Set<string>(['write', 'permissions_management'])
-// An ARN whose resource part is "*" or "<type>/*" covers every resource of the account or type.
-const ARN_ALL = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:(\*|[A-Za-z-]+\/\*)$/
+// An account-scoped ARN whose resource part is "<type>/*" covers every resource of that type
+// (arn:aws:iam::123456789012:role/*). S3 ARNs have no account: "bucket/*" is one bucket's objects.
+const ARN_TYPE_ALL = /^arn:[^:]*:[^:]*:[^:]*:[^:]+:[A-Za-z-]+\/\*$/
 
-/** A resource scope covering everything of its kind: `*`, `arn:…:*`, `arn:…:role/*`, an S3 `arn:aws:s3:::*`. */
+/** A resource scope covering everything of its kind: `*`, `arn:…:*`, `arn:…:role/*`, `arn:aws:s3:::*`. */
 export function isWildcardResource(resource: string): boolean {
-  return resource === '*' || resource.endsWith(':*') || ARN_ALL.test(resource)
+  return resource === '*' || resource.endsWith(':*') || resource.endsWith(':::*/*') || ARN_TYPE_ALL.test(resource)
 }
 
 export const privilegeWriteWildcardResource = defineRule({
@@ -36,7 +37,13 @@ export const privilegeWriteWildcardResource = defineRule({
       return part ? [unknownBecause(part)] : []
     }
     const { items, total } = capped(
-      matching.map((e) => ({ action: e.action, resource: e.resource, accessLevel: e.accessLevel, sourceRef: e.sourceRef, conditional: e.conditional })),
+      matching.map((e) => ({
+        action: e.action,
+        resource: e.resource,
+        accessLevel: e.accessLevel,
+        sourceRef: e.sourceRef,
+        conditional: e.conditional,
+      })),
     )
     return [{ status: 'fail', subjectKey: '', evidence: { entitlements: items, total } }]
   },

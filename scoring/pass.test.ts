@@ -1,0 +1,406 @@
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { json } from '../db/connection.js'
+import type { Database } from '../db/schema.js'
+import { useTestDatabase } from '../test/db.js'
+import type { Kysely } from 'kysely'
+import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
+import { scoreIdentities, scorePendingIdentities } from './pass.js'
+import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
+
+const database = useTestDatabase()
+const NOW = new Date('2026-06-01T00:00:00Z')
+const daysAgo = (days: number, now = NOW) => new Date(now.getTime() - days * 86_400_000)
+
+async function source(db: Kysely<Database>, name: string, thresholds: Record<string, unknown> = {}): Promise<string> {
+  const row = await db
+    .insertInto('sources')
+    .values({ provider: 'aws', name, thresholds: json(thresholds) })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return row.id
+}
+
+interface Seed {
+  name: string
+  tags?: Record<string, string>
+  keyAgeDays?: number
+  admin?: boolean
+  owner?: string | null
+  signals?: unknown[]
+  unreadable?: unknown[]
+}
+
+async function identity(db: Kysely<Database>, sourceId: string, seed: Seed): Promise<number> {
+  const row = await db
+    .insertInto('identities')
+    .values({
+      source_id: sourceId,
+      provider: 'aws',
+      kind: 'user',
+      external_id: `arn:aws:iam::123456789012:user/${seed.name}`,
+      display_name: seed.name,
+      account_id: '123456789012',
+      tags: json(seed.tags ?? {}),
+      created_at: daysAgo(400),
+      last_used_at: daysAgo(1),
+      last_used_known: true,
+      agent_reasons: json(seed.signals ?? []),
+      posture_inputs: json({
+        escalationPaths: [],
+        unusedGrants: [],
+        environments: ['production'],
+        workloads: ['billing'],
+        monitoring: { usageData: 'available', runtimeLogging: null },
+        federationPossible: false,
+        unreadable: seed.unreadable ?? [],
+      }),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  await db
+    .insertInto('credentials')
+    .values({
+      identity_id: row.id,
+      external_id: `AKIA${seed.name.toUpperCase()}`,
+      type: 'access_key',
+      status: 'active',
+      created_at: daysAgo(seed.keyAgeDays ?? 10),
+      expires_at: daysAgo(-100),
+      last_used_at: daysAgo(1),
+      last_used_known: true,
+      is_static: true,
+    })
+    .execute()
+  await db
+    .insertInto('entitlements')
+    .values({
+      identity_id: row.id,
+      action: seed.admin ? '*' : 's3:GetObject',
+      resource: seed.admin ? '*' : 'arn:aws:s3:::reports/*',
+      access_level: seed.admin ? 'admin' : 'read',
+      source_kind: 'managed_policy',
+      source_ref: seed.admin ? 'arn:aws:iam::aws:policy/AdministratorAccess' : 'arn:aws:iam::123456789012:policy/reports',
+    })
+    .execute()
+  if (seed.owner !== null) {
+    await db
+      .insertInto('identity_owners')
+      .values({
+        identity_id: row.id,
+        owner_ref: seed.owner ?? 'alice@example.com',
+        role: 'owner',
+        kind: 'person',
+        source: 'tag',
+        display_name: null,
+        active: null,
+      })
+      .execute()
+  }
+  return row.id
+}
+
+const findings = (db: Kysely<Database>, identityId: number) =>
+  db.selectFrom('findings').selectAll().where('identity_id', '=', identityId).orderBy('rule_id').orderBy('subject_key').execute()
+const row = (db: Kysely<Database>, identityId: number) =>
+  db.selectFrom('identities').selectAll().where('id', '=', identityId).executeTakeFirstOrThrow()
+
+describe('scoring pass on PostgreSQL', () => {
+  it('opens findings, then resolves them when a rescan shows the fix', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'lifecycle')
+    const id = await identity(db, sourceId, { name: 'old-key', keyAgeDays: 200, admin: true })
+
+    expect(await scorePendingIdentities(db, { now: NOW })).toEqual({ scored: 1 })
+    const scored = await row(db, id)
+    expect(scored).toMatchObject({
+      needs_scoring: false,
+      owner_ref: 'alice@example.com',
+      owner_source: 'tag',
+      owner_status: 'valid',
+      max_access_level: 'admin',
+      credential_count: 1,
+    })
+    expect(scored.risk_score).toBeGreaterThan(80)
+    expect(scored.score_privilege).toBe(80)
+    expect(scored.oldest_credential_at?.toISOString()).toBe(daysAgo(200).toISOString())
+    const open = await findings(db, id)
+    const tooOld = open.find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    expect(tooOld).toMatchObject({
+      status: 'open',
+      subject_key: 'AKIAOLD-KEY',
+      dimension: 'credential_age',
+      severity: 'medium',
+      nhi: 'NHI7',
+    })
+    expect(tooOld.credential_id).not.toBeNull()
+    expect(tooOld.evidence).toMatchObject({ ageDays: 200, limitDays: 90, limitSource: 'default' })
+    expect(open.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')
+    const breakdown = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', id).executeTakeFirstOrThrow()
+    expect(breakdown.risk_score).toBe(scored.risk_score)
+    const points = (breakdown.breakdown.findings as { rule: string; points: number }[]).reduce((sum, f) => sum + f.points, 0)
+    expect(points).toBe(scored.risk_score)
+
+    // Nothing changed: a second pass has nothing to do.
+    expect(await scorePendingIdentities(db, { now: NOW })).toEqual({ scored: 0 })
+
+    // The owner rotates the key and drops admin; the next scan stores that and flags the identity.
+    await db
+      .updateTable('credentials')
+      .set({ last_rotated_at: daysAgo(2) })
+      .where('identity_id', '=', id)
+      .execute()
+    await db
+      .updateTable('entitlements')
+      .set({ action: 's3:GetObject', resource: 'arn:aws:s3:::reports/*', access_level: 'read' })
+      .where('identity_id', '=', id)
+      .execute()
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', id).execute()
+    const later = new Date(NOW.getTime() + 3_600_000)
+    await scorePendingIdentities(db, { now: later })
+    const after = await findings(db, id)
+    expect(after.find((f) => f.rule_id === 'credential_age_secret_too_old')).toMatchObject({ status: 'resolved', resolved_at: later })
+    expect(after.find((f) => f.rule_id === 'privilege_identity_full_admin')).toMatchObject({ status: 'resolved' })
+    const fixed = await row(db, id)
+    expect(fixed.risk_score).toBeLessThan(scored.risk_score)
+    expect(fixed.max_access_level).toBe('read')
+
+    // The problem comes back: the same finding reopens, with a new first-seen date.
+    await db.updateTable('credentials').set({ last_rotated_at: null }).where('identity_id', '=', id).execute()
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', id).execute()
+    const again = new Date(NOW.getTime() + 7_200_000)
+    await scorePendingIdentities(db, { now: again })
+    const reopened = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    expect(reopened).toMatchObject({ id: tooOld.id, status: 'open', resolved_at: null, first_seen_at: again })
+  })
+
+  it('keeps an accepted risk out of the score until its date, then reopens it', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'acceptance')
+    const id = await identity(db, sourceId, { name: 'accepted', keyAgeDays: 200 })
+    await scorePendingIdentities(db, { now: NOW })
+    const before = await row(db, id)
+    const finding = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+
+    await expect(acceptFinding(db, finding.id, { until: daysAgo(1), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/future/)
+    await expect(acceptFinding(db, finding.id, { until: daysAgo(-10), reason: ' ', by: 'lead' }, { now: NOW })).rejects.toThrow(/reason/)
+    await expect(acceptFinding(db, finding.id, { until: daysAgo(-500), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/at most/)
+    await acceptFinding(db, finding.id, { until: daysAgo(-10), reason: 'Migration to roles planned in Q3', by: 'lead' }, { now: NOW })
+    const accepted = await row(db, id)
+    expect(accepted.risk_score).toBeLessThan(before.risk_score)
+    expect((await findings(db, id)).find((f) => f.id === finding.id)).toMatchObject({ status: 'accepted', accepted_by: 'lead' })
+
+    // A rescan before the date keeps it accepted.
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', id).execute()
+    await scorePendingIdentities(db, { now: daysAgo(-5) })
+    expect((await findings(db, id)).find((f) => f.id === finding.id)?.status).toBe('accepted')
+
+    // After the date, the next pass reopens it by itself (no rescan needed).
+    await scorePendingIdentities(db, { now: daysAgo(-11) })
+    expect((await findings(db, id)).find((f) => f.id === finding.id)).toMatchObject({
+      status: 'open',
+      accepted_reason: 'Migration to roles planned in Q3',
+    })
+    expect((await row(db, id)).risk_score).toBe(before.risk_score)
+
+    await acceptFinding(db, finding.id, { until: daysAgo(-30), reason: 'again', by: 'lead' }, { now: daysAgo(-11) })
+    await revokeAcceptance(db, finding.id, { now: daysAgo(-11) })
+    expect((await findings(db, id)).find((f) => f.id === finding.id)?.status).toBe('open')
+  })
+
+  it('records "unknown" with the missing permission instead of a failure', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'unreadable')
+    const id = await identity(db, sourceId, {
+      name: 'unreadable',
+      keyAgeDays: 200,
+      unreadable: [{ field: 'credentials', operation: 'iam:ListAccessKeys', permission: 'iam:ListAccessKeys' }],
+    })
+    await scorePendingIdentities(db, { now: NOW })
+    const rows = await findings(db, id)
+    const credentialRules = rows.filter((f) => f.dimension === 'credential_age')
+    expect(credentialRules.length).toBeGreaterThan(0)
+    for (const finding of credentialRules) {
+      expect(finding.status).toBe('unknown')
+      expect(finding.evidence).toMatchObject({ missingPermission: 'iam:ListAccessKeys' })
+    }
+    expect((await row(db, id)).score_credential_age).toBe(0)
+  })
+
+  it('lets a person override the classifier, and the decision survives a rescan', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'override')
+    const bedrock = { id: 'aws.trust.bedrock', platform: 'bedrock', weight: 0.85, reason: 'Trusted by bedrock.amazonaws.com', evidence: {} }
+    const id = await identity(db, sourceId, { name: 'agent-role', signals: [bedrock], owner: null })
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await row(db, id)).toMatchObject({ classified_is_agent: true, is_agent: true, agent_platform: 'bedrock' })
+    expect((await findings(db, id)).map((f) => f.rule_id)).toContain('ownership_agent_no_sponsor')
+
+    await expect(setAgentOverride(db, id, { decision: 'not_agent', by: 'lead', reason: '' })).rejects.toThrow(/reason/)
+    await setAgentOverride(
+      db,
+      id,
+      { decision: 'not_agent', by: 'lead', reason: 'Batch job that summarises logs, not an agent' },
+      { now: NOW },
+    )
+    expect(await row(db, id)).toMatchObject({
+      classified_is_agent: true,
+      is_agent: false,
+      agent_override: 'not_agent',
+      agent_override_by: 'lead',
+    })
+    expect((await findings(db, id)).find((f) => f.rule_id === 'ownership_agent_no_sponsor')?.status).toBe('resolved')
+
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', id).execute()
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await row(db, id)).toMatchObject({ is_agent: false, agent_override: 'not_agent' })
+    const changes = await db.selectFrom('identity_changes').selectAll().where('identity_id', '=', id).execute()
+    expect(changes.map((c) => c.change_type)).toContain('agent_classification_changed')
+
+    await setAgentOverride(db, id, { decision: null, by: 'lead', reason: '' }, { now: NOW })
+    expect(await row(db, id)).toMatchObject({ is_agent: true, agent_override: null })
+  })
+
+  it('takes ownership from a confirmed claim over tags, and marks departed or disabled owners invalid', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'owners')
+    const claimed = await identity(db, sourceId, { name: 'claimed', owner: 'tagged@example.com' })
+    const departed = await identity(db, sourceId, { name: 'departed', owner: 'leaver@example.com' })
+    const disabled = await identity(db, sourceId, { name: 'disabled-owner', owner: 'dora' })
+    const bob = await db
+      .insertInto('users')
+      .values({ username: 'bob', email: 'bob@example.com', display_name: 'Bob', role: 'owner' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    await db
+      .insertInto('users')
+      .values({ username: 'dora', email: 'dora@example.com', display_name: 'Dora', role: 'owner', disabled_at: daysAgo(3) })
+      .execute()
+    await db
+      .insertInto('claims')
+      .values({
+        identity_id: claimed,
+        kind: 'claim',
+        requested_by: bob.id,
+        reason: 'My billing job',
+        status: 'confirmed',
+        decided_at: daysAgo(1),
+      })
+      .execute()
+    await db
+      .insertInto('settings')
+      .values({ key: 'departed_owners', value: json(['Leaver@example.com']) })
+      .execute()
+
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await row(db, claimed)).toMatchObject({ owner_ref: 'bob@example.com', owner_source: 'claim', owner_status: 'valid' })
+    expect(await row(db, departed)).toMatchObject({ owner_ref: 'leaver@example.com', owner_status: 'invalid' })
+    expect(await row(db, disabled)).toMatchObject({ owner_status: 'invalid' })
+    const inactive = (await findings(db, departed)).find((f) => f.rule_id === 'ownership_owner_inactive')
+    expect(inactive?.evidence).toMatchObject({ owners: [{ ref: 'leaver@example.com', reason: 'listed as having left the organisation' }] })
+
+    // A rescan that rewrites the owner tags does not undo the claim.
+    await db.deleteFrom('identity_owners').where('identity_id', '=', claimed).execute()
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', claimed).execute()
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await row(db, claimed)).toMatchObject({ owner_ref: 'bob@example.com', owner_source: 'claim' })
+
+    await expect(
+      db
+        .insertInto('settings')
+        .values({ key: 'departed_owners', value: json({ not: 'a list' }) })
+        .onConflict((c) => c.column('key').doUpdateSet({ value: json({ not: 'a list' }) }))
+        .execute(),
+    ).resolves.toBeDefined()
+    await expect(scoreIdentities(db, [claimed], { now: NOW })).rejects.toThrow(/departed_owners/)
+    await db
+      .updateTable('settings')
+      .set({ value: json([]) })
+      .where('key', '=', 'departed_owners')
+      .execute()
+  })
+
+  it('applies threshold overrides per source and per tag without code changes', async () => {
+    const db = database.current.db
+    const strict = await source(db, 'strict-source', { maxCredentialAgeDays: 30 })
+    const normal = await source(db, 'normal-source')
+    const inStrict = await identity(db, strict, { name: 'in-strict', keyAgeDays: 40 })
+    const untagged = await identity(db, normal, { name: 'untagged', keyAgeDays: 40 })
+    const tagged = await identity(db, normal, { name: 'tagged', keyAgeDays: 40, tags: { env: 'production' } })
+    await db
+      .insertInto('threshold_overrides')
+      .values({ scope_type: 'tag', scope_value: 'env=production', threshold: 'maxCredentialAgeDays', value: json(35) })
+      .execute()
+    await scorePendingIdentities(db, { now: NOW })
+    const tooOld = async (id: number) => (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')
+    expect((await tooOld(inStrict))?.evidence).toMatchObject({ limitDays: 30, limitSource: 'source' })
+    expect(await tooOld(untagged)).toBeUndefined()
+    expect((await tooOld(tagged))?.evidence).toMatchObject({ limitDays: 35, limitSource: 'tag:env=production' })
+
+    await db
+      .insertInto('threshold_overrides')
+      .values({ scope_type: 'tag', scope_value: 'team=x', threshold: 'maxCredentialAgeDays', value: json('ninety') })
+      .execute()
+    await expect(scoreIdentities(db, [tagged], { now: NOW })).rejects.toThrow(/maxCredentialAgeDays.*threshold_overrides \(tag "team=x"\)/)
+    await db.deleteFrom('threshold_overrides').where('scope_value', '=', 'team=x').execute()
+  })
+
+  it('writes a posture snapshot for the estate and each source, and prunes after the retention', async () => {
+    const db = database.current.db
+    await scorePendingIdentities(db, { now: NOW })
+    const sourceId = await source(db, 'snapshot')
+    const a = await identity(db, sourceId, { name: 'snap-a', keyAgeDays: 200, admin: true })
+    await identity(db, sourceId, {
+      name: 'snap-b',
+      signals: [{ id: 'aws.trust.bedrock', platform: 'bedrock', weight: 0.9, reason: 't', evidence: {} }],
+      owner: null,
+    })
+    await scorePendingIdentities(db, { now: NOW })
+    // A finding fixed two days after it was seen, for the mean time to remediate.
+    await db
+      .updateTable('credentials')
+      .set({ last_rotated_at: daysAgo(0) })
+      .where('identity_id', '=', a)
+      .execute()
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', '=', a).execute()
+    await scorePendingIdentities(db, { now: new Date(NOW.getTime() + 2 * 86_400_000) })
+
+    await db
+      .insertInto('posture_snapshots')
+      .values({
+        taken_at: daysAgo(500),
+        identities: 1,
+        agents: 0,
+        open_findings: 0,
+        orphans: 0,
+        mean_risk: 0,
+        posture_score: 100,
+        aggregates: json({}),
+      })
+      .execute()
+    await takePostureSnapshot(db, { sourceId, takenAt: new Date(NOW.getTime() + 2 * 86_400_000) })
+    const snapshots = await db.selectFrom('posture_snapshots').selectAll().orderBy('source_id').execute()
+    expect(snapshots.some((s) => s.taken_at.getTime() === daysAgo(500).getTime())).toBe(false)
+    const perSource = snapshots.find((s) => s.source_id === sourceId)!
+    const global = snapshots.find((s) => s.source_id === null)!
+    expect(snapshots).toHaveLength(2)
+    expect(perSource).toMatchObject({ identities: 2, agents: 1, orphans: 1 })
+    expect(global.identities).toBeGreaterThan(perSource.identities)
+    const openCount = await sql<{
+      n: number
+    }>`select count(*)::int as n from findings f join identities i on i.id = f.identity_id where f.status = 'open' and i.source_id = ${sourceId}`.execute(
+      db,
+    )
+    expect(perSource.open_findings).toBe(openCount.rows[0]!.n)
+    const aggregates = perSource.aggregates as Record<string, any>
+    expect(Object.values(aggregates.byDimension as Record<string, number>).reduce((s, n) => s + n, 0)).toBe(perSource.open_findings)
+    expect(aggregates.byAgentPlatform).toEqual({ bedrock: 1 })
+    expect(aggregates.byProvider.aws).toMatchObject({ identities: 2, agents: 1 })
+    expect(aggregates.credentialAge['0-30']).toBe(2)
+    expect(aggregates.mttr.resolved).toBeGreaterThan(0)
+    expect(aggregates.mttr.meanHours).toBe(48)
+    expect(aggregates.topOwners).toContainEqual(expect.objectContaining({ owner: 'alice@example.com', identities: 1 }))
+    expect(perSource.posture_score).toBeCloseTo(100 - perSource.mean_risk, 5)
+    expect(await pruneSnapshots(db, new Date(NOW.getTime() + 1000 * 86_400_000))).toBe(2)
+  })
+})
