@@ -19,6 +19,8 @@ import type { Database } from '../db/schema.js'
 import { scorePendingIdentities } from '../scoring/index.js'
 
 const BENCH_DATABASE = 'leash_bench'
+/** Bumped whenever the seeded data changes shape, so an older seed is rebuilt. */
+const SEED_VERSION = 2
 
 interface Args {
   identities: number
@@ -88,7 +90,7 @@ async function seed(db: Kysely<Database>, n: number, log: (line: string) => void
       g % 7 <> 0,
       jsonb_build_object(
         'escalationPaths', (case when g % 50 = 0 then '[{"id":"passrole_lambda","title":"PassRole to a new Lambda","permissions":["iam:PassRole","lambda:CreateFunction"]}]' else '[]' end)::jsonb,
-        'unusedGrants', (case g % 4 when 0 then '[{"name":"s3","lastUsedAt":null},{"name":"ec2","lastUsedAt":"2025-01-01T00:00:00Z"}]' when 1 then 'null' else '[]' end)::jsonb,
+        'unusedGrants', (case g % 8 when 0 then '[{"name":"s3","lastUsedAt":null},{"name":"ec2","lastUsedAt":"2025-01-01T00:00:00Z"}]' when 1 then 'null' else '[]' end)::jsonb,
         'environments', (case when g % 25 = 0 then '["production","non_production"]' else '["production"]' end)::jsonb,
         'workloads', (case when g % 30 = 0 then '["app-a","app-b"]' else '["app-a"]' end)::jsonb,
         'monitoring', jsonb_build_object('usageData', case when g % 40 = 0 then 'unavailable' else 'available' end,
@@ -103,26 +105,38 @@ async function seed(db: Kysely<Database>, n: number, log: (line: string) => void
     join lateral (select id, provider from sources where name = case when g % 2 = 0 then 'bench-aws' else 'bench-entra' end) s on true`.execute(
     db,
   )
+  // Credentials: a current key (rotated within ~5 months), a second key that is usually
+  // inactive, and a client secret with an expiry (some too long, some already expired).
   await sql`
     insert into credentials (identity_id, external_id, type, status, created_at, expires_at, last_used_at, last_used_known, rotation_enabled, is_static)
     select i.id, 'KEY' || i.id || '-' || k,
-      case k when 3 then 'client_secret' else 'access_key' end,
-      case when k = 2 and i.id % 3 <> 0 then 'inactive' else 'active' end,
-      now() - make_interval(days => ((i.id * k) % 500)::int),
-      case when k = 3 then now() + make_interval(days => ((i.id % 800) - 100)::int) end,
-      case when (i.id + k) % 4 = 0 then null else now() - make_interval(days => ((i.id + k) % 120)::int) end,
+      case when k = 3 or i.provider = 'entra' then 'client_secret' else 'access_key' end,
+      case when k = 2 and i.id % 10 <> 0 then 'inactive' else 'active' end,
+      now() - (case k when 1 then (i.id * 7) % 150 when 2 then 100 + i.id % 400 else (i.id * 13) % 300 end) * interval '1 day',
+      case when k = 3 or i.provider = 'entra' then now() + (365 - ((i.id * 13) % 300) + (case when i.id % 8 = 0 then 400 else 0 end) - (case when i.id % 25 = 0 then 400 else 0 end)) * interval '1 day' end,
+      case when (i.id + k) % 6 = 0 then null else now() - ((i.id + k) % 30) * interval '1 day' end,
       i.id % 9 <> 0,
-      case when k = 3 then (i.id % 2 = 0) end,
+      case when k = 3 then (i.id % 5 <> 0) end,
       true
     from identities i cross join generate_series(1, 3) as k`.execute(db)
+  // Entitlements: mostly scoped reads and writes; describe calls on "*"; a few broad writes,
+  // permission-management rights and administrators, as in a typical estate.
   await sql`
     insert into entitlements (identity_id, action, resource, access_level, source_kind, source_ref)
     select i.id,
-      (array['s3:GetObject','s3:PutObject','ec2:DescribeInstances','dynamodb:PutItem','sqs:SendMessage','logs:PutLogEvents',
-             'kms:Decrypt','lambda:InvokeFunction','iam:PassRole','bedrock:InvokeModel','sts:AssumeRole','iam:PutRolePolicy'])[1 + ((i.id + k) % 12)],
-      case when (i.id + k) % 5 = 0 then '*' else 'arn:aws:s3:::bucket-' || i.id end,
+      case when k = 10 and i.id % 100 = 0 then '*'
+           when k = 10 and i.id % 33 = 0 then 'iam:PutRolePolicy'
+           when k = 9 and i.id % 10 = 3 then 'sqs:SendMessage'
+           when k = 8 and i.id % 10 = 0 then 'bedrock:InvokeModel'
+           else (array['s3:GetObject','s3:PutObject','ec2:DescribeInstances','dynamodb:PutItem','sqs:ReceiveMessage','logs:PutLogEvents',
+                       'kms:Decrypt','lambda:InvokeFunction','cloudwatch:GetMetricData','sts:GetCallerIdentity'])[k] end,
+      case when (k = 10 and i.id % 100 = 0) or (k = 9 and i.id % 10 = 3) or k in (3, 9, 10) then '*'
+           else 'arn:aws:s3:::bucket-' || (i.id % 1000) || '/*' end,
       case when k = 10 and i.id % 100 = 0 then 'admin'
-           else (array['read','write','list','write','write','write','read','write','write','read','write','permissions_management'])[1 + ((i.id + k) % 12)] end,
+           when k = 10 and i.id % 33 = 0 then 'permissions_management'
+           when k = 9 and i.id % 10 = 3 then 'write'
+           when k = 8 and i.id % 10 = 0 then 'read'
+           else (array['read','write','list','write','read','write','read','write','read','list'])[k] end,
       'managed_policy', 'arn:aws:iam::123456789012:policy/bench-' || ((i.id + k) % 50)
     from identities i cross join generate_series(1, 10) as k`.execute(db)
   await sql`
@@ -134,11 +148,13 @@ async function seed(db: Kysely<Database>, n: number, log: (line: string) => void
       case when i.id % 2 = 0 then 'tag' else 'provider' end,
       null,
       case when i.id % 97 = 0 then false end,
-      i.id % 2 = 1
-    from identities i where i.id % 5 < 3`.execute(db)
+      i.provider = 'entra'
+    from identities i where i.id % 5 < 4`.execute(db)
   await sql`insert into settings (key, value) values ('departed_owners', '["departed@example.com"]') on conflict (key) do update set value = excluded.value`.execute(
     db,
   )
+  await sql`insert into settings (key, value) values ('bench_seed', ${JSON.stringify({ version: SEED_VERSION, identities: n })}::jsonb)
+    on conflict (key) do update set value = excluded.value`.execute(db)
   log(`Seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; vacuuming …`)
   await sql`vacuum analyze`.execute(db)
 }
@@ -157,9 +173,13 @@ export async function run(argv: string[]): Promise<void> {
   const { handle, embedded } = await openBenchDatabase(log)
   try {
     const db = handle.db
+    const seeded = await sql<{
+      value: { version?: number; identities?: number }
+    }>`select value from settings where key = 'bench_seed'`.execute(db)
     const count = await sql<{ n: number }>`select count(*)::int as n from identities`.execute(db)
-    const credentials = await sql<{ n: number }>`select count(*)::int as n from credentials`.execute(db)
-    if (count.rows[0]?.n !== args.identities || credentials.rows[0]?.n !== args.identities * 3) await seed(db, args.identities, log)
+    const marker = seeded.rows[0]?.value
+    if (marker?.version !== SEED_VERSION || marker.identities !== args.identities || count.rows[0]?.n !== args.identities)
+      await seed(db, args.identities, log)
     else log(`Reusing ${args.identities.toLocaleString('en')} seeded identities in ${BENCH_DATABASE}.`)
     await resetDerivedState(db, log)
 

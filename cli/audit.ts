@@ -23,9 +23,11 @@ export function registerAuditCommand(program: Command): void {
         if (result.ok) {
           console.log(`leash: audit chain intact: ${result.events} events${result.headSeq !== null ? `, head #${result.headSeq} ${result.headHash}` : ''}.`)
         } else {
-          console.log(`leash: audit chain BROKEN at event #${result.brokenAtSeq}: ${result.reason}.`)
-          console.log(`  ${result.events} events checked. Events before #${result.brokenAtSeq} are intact; investigate who had database access.`)
-          process.exitCode = 1
+          // A LeashError exits 1 (cli/index.ts) with the message and what to do.
+          throw new LeashError(
+            `audit chain BROKEN at event #${result.brokenAtSeq}: ${result.reason} (${result.events} events checked; those before #${result.brokenAtSeq} are intact).`,
+            'Treat it as an incident: compare with your SIEM copy of the trail (leash audit export) and review who had owner or superuser access to the database.',
+          )
         }
       } finally {
         await database.close()

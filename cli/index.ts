@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerAuditCommand } from './audit.js'
 import { registerMigrateCommand } from './migrate.js'
+import { addDemoOption } from '../jobs/demo/scan-command.js'
 import { registerScanCommand } from './scan.js'
 import { registerStartCommand } from './start.js'
 import { registerWorkerCommand } from './worker.js'
@@ -19,7 +20,7 @@ const program = new Command('leash')
 
 registerStartCommand(program)
 registerMigrateCommand(program)
-registerScanCommand(program)
+addDemoOption(registerScanCommand(program))
 registerWorkerCommand(program)
 registerAuditCommand(program)
 

@@ -12,6 +12,7 @@ import type { Database, Source } from '../db/schema.js'
 import { queueTimings } from '../jobs/queue.js'
 import { executeScanRun, type ScanRunResult } from '../jobs/runner.js'
 import { failStaleRuns, startRunNow } from '../jobs/runs.js'
+import { applyConfigFile } from './config-file.js'
 import { describeError, LeashError } from './errors.js'
 import { onShutdown, shutdown } from './shutdown.js'
 
@@ -29,11 +30,21 @@ export function registerScanCommand(program: Command): Command {
       .option('-s, --source <name>', 'scan this source (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
       .option('-a, --all', 'scan every enabled source')
       .option('--json', 'print one JSON summary object per source (one per line) instead of text')
+      .option('-c, --config <file>', 'config file with sources (default: $LEASH_CONFIG or ./leash.config.yaml)')
       // `--demo` (seeds and scans the demo sources) is registered by the demo module on this command.
       .addHelpText('after', '\nWithout --source or --all, scans the only source if there is exactly one.\nScans from the queue (`leash worker`) and from here never overlap: a source being scanned is reported, not scanned twice.')
-      .action(async (options: ScanCommandOptions) => {
-        const database = await openDatabase({ applicationName: 'leash-scan', log: options.json ? undefined : (line) => console.error(`leash: ${line}`) })
+      .action(async (options: ScanCommandOptions & { config?: string; demo?: boolean }) => {
+        const log = (line: string) => console.error(`leash: ${line}`)
+        const database = await openDatabase({ applicationName: 'leash-scan', log: options.json ? undefined : log })
         onShutdown(() => database.close())
+        // Sources in leash.config.yaml are synced first, so `leash scan --source` finds them.
+        await applyConfigFile(database.db, { config: options.config, log: options.json ? undefined : log })
+        if (options.demo) {
+          const { runDemoScan } = await import('../jobs/demo/scan-command.js')
+          // Always exit explicitly: nothing of the demo should outlive its summary.
+          await shutdown((await runDemoScan(database, options)).code)
+          return
+        }
         const code = await runScanCommand(database, options)
         // Exit explicitly with the code (closing the database first): see cli/index.ts.
         if (code !== 0) await shutdown(code)

@@ -3,8 +3,10 @@ import { ensureInitialAdmin } from '../app/utils/local-auth.server.js'
 import { OidcConfigError, readOidcSettings } from '../app/utils/oidc.server.js'
 import { openDatabase } from '../db/open.js'
 import { scanServices, startScanQueue, startScanWorkers } from '../jobs/queue.js'
+import { startDemoEstate } from '../jobs/demo/start.js'
 import { startScheduler } from '../jobs/scheduler.js'
 import { ensureAppBuilt } from './build-app.js'
+import { applyConfigFile } from './config-file.js'
 import { LeashError } from './errors.js'
 import { onShutdown } from './shutdown.js'
 import { startWebServer } from './web-server.js'
@@ -16,7 +18,8 @@ export function registerStartCommand(program: Command): void {
     .option('-p, --port <port>', 'port for the web app (default: $PORT or 3000)')
     .option('--host <host>', 'interface to listen on', '0.0.0.0')
     .option('--dev', 'serve the app through Vite with hot reload (for development)')
-    .action(async (options: { port?: string; host: string; dev?: boolean }) => {
+    .option('-c, --config <file>', 'config file with sources (default: $LEASH_CONFIG or ./leash.config.yaml)')
+    .action(async (options: { port?: string; host: string; dev?: boolean; config?: string }) => {
       const port = parsePort(options.port ?? process.env.PORT ?? '3000')
       const log = (line: string) => console.log(`leash: ${line}`)
       log('starting …')
@@ -24,10 +27,16 @@ export function registerStartCommand(program: Command): void {
       const database = await openDatabase({ log, applicationName: 'leash-web' })
       onShutdown(() => database.close())
       await ensureInitialAdmin(database.db, log)
+      // Sources in leash.config.yaml first: a configured real source turns the demo estate off.
+      await applyConfigFile(database.db, { config: options.config, log })
       if (!options.dev) await ensureAppBuilt(log)
       // Scans: the shared queue, one worker and the scheduler in this process (`leash worker` adds more).
       const queue = await startScanQueue({ url: database.url, db: database.db, log })
       onShutdown(() => queue.stop())
+      // No real source yet (and LEASH_DEMO is not 0): the demo estate, its first scans queued now.
+      // Stopped after the workers (shutdown runs in reverse), so no scan sees its stand-in vanish.
+      const demo = await startDemoEstate({ db: database.db, queue, log })
+      if (demo) onShutdown(() => demo.stop())
       const workers = await startScanWorkers({ handle: database, queue, concurrency: 1, log })
       onShutdown(() => workers.stop())
       const scheduler = await startScheduler({ db: database.db, queue, schedulerId: workers.workerId, log })

@@ -307,6 +307,11 @@ export interface RunningStandIn<Settings> {
   env: Record<string, string>
   /** Counts of what the seed declares, for tests and `scan --demo` to check against. */
   declared: { identities: number; agents: number; credentials: number }
+  /**
+   * People the seeded organisation treats as having left, when the provider itself cannot say
+   * so (e.g. an AWS owner tag). The demo writes them into the `departed_owners` setting.
+   */
+  departedOwners?: readonly string[]
   stop(): Promise<void>
 }
 

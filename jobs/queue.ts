@@ -198,7 +198,14 @@ export async function startScanWorkers(options: {
       if (await claimQueuedRun(db, scanRunId, workerId, job.id)) runId = scanRunId
     } else if (run.status === 'failed' && (run.errors as ScanRunError[]).some((e) => e.operation === WORKER_LOST_OPERATION)) {
       // The worker that ran it died: retry as a new run, unless the source has moved on.
-      const newer = await db.selectFrom('scan_runs').select('id').where('source_id', '=', sourceId).where('queued_at', '>', run.queued_at).executeTakeFirst()
+      const newer = await db
+        .selectFrom('scan_runs')
+        .select('id')
+        .where('source_id', '=', sourceId)
+        .where('id', '<>', run.id)
+        // Compared in SQL: JavaScript dates lose PostgreSQL's microseconds.
+        .where('queued_at', '>', (eb) => eb.selectFrom('scan_runs as r').select('r.queued_at').where('r.id', '=', run.id))
+        .executeTakeFirst()
       if (!newer) {
         try {
           runId = await startRunNow(db, {

@@ -195,6 +195,9 @@ export function compactBreakdown(assessment: Assessment, override: 'agent' | 'no
 
 async function writeBatch(db: Kysely<Database>, plan: BatchPlan, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    // Safe without waiting for the WAL flush: everything a batch writes is derived, in one
+    // transaction with the needs_scoring reset, so a crash can only leave the batch flagged.
+    await sql`set local synchronous_commit = off`.execute(trx)
     if (plan.findings.length > 0) {
       await sql`
         insert into findings as f (identity_id, credential_id, subject_key, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at)

@@ -13,6 +13,7 @@ import type { ActionFunction, LoaderFunction } from '@remix-run/node'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ROLE_PERMISSIONS, TOKEN_GRANTABLE_PERMISSIONS, type Permission } from '../app/utils/permissions.js'
 import type { Role } from '../db/schema.js'
+import { claimIdentity } from '../jobs/claims/index.js'
 import { requestRevocation } from '../jobs/revocation/index.js'
 import { actorOf, createUser, seedIdentity } from '../jobs/revocation/test-fixtures.js'
 import { createTestProvider, createTestProviderState } from '../jobs/revocation/test-provider.js'
@@ -23,8 +24,11 @@ const database = useTestDatabase({ max: 8 })
 const ROUTES_DIR = path.resolve(import.meta.dirname, '..', 'app', 'routes')
 const ROLES: Role[] = ['viewer', 'owner', 'security_lead', 'operator', 'admin']
 
-/** 'public': anyone (it may still send a visitor to /login, e.g. sign-out); 'signed-in': any role. */
-type Access = 'public' | 'signed-in' | { anyOf: Permission[] }
+/**
+ * 'public': anyone (it may still send a visitor to /login, e.g. sign-out); 'signed-in': any role;
+ * 'nobody': no role (e.g. acting on someone else's own request, which only its author may do).
+ */
+type Access = 'public' | 'signed-in' | 'nobody' | { anyOf: Permission[] }
 const needs = (...anyOf: Permission[]): Access => ({ anyOf })
 
 interface Fixtures {
@@ -33,6 +37,7 @@ interface Fixtures {
   othersRevocationId: string
   targetUserId: string
   tokenId: string
+  othersClaimId: string
   /** A second pending revocation that no test approves, for the API-token case. */
   pendingRevocationId: string
 }
@@ -60,6 +65,33 @@ const ROUTES: Record<string, RouteSpec> = {
     action: { classify: { access: needs('update:classification:any'), form: () => ({ decision: 'agent', reason: 'route permission test' }) } },
   },
   'identities.export[.csv]': { loader: needs('export:identity:any') },
+  'identities.$id_.claim': {
+    loader: needs('claim:identity:any'),
+    params: (f) => ({ id: String(f.identityId) }),
+    action: needs('claim:identity:any'),
+  },
+  // Handing over an identity the role does not own: only roles that may reassign any (confirm:claim:any).
+  'identities.$id_.handover': {
+    loader: needs('confirm:claim:any'),
+    params: (f) => ({ id: String(f.identityId) }),
+    action: needs('confirm:claim:any'),
+  },
+  claims: {
+    loader: needs('read:claim:any'),
+    action: {
+      confirm: { access: needs('confirm:claim:any'), form: (f) => ({ claimId: f.othersClaimId, reason: 'route permission test' }) },
+      reject: { access: needs('confirm:claim:any'), form: (f) => ({ claimId: f.othersClaimId, reason: 'route permission test' }) },
+    },
+  },
+  // Someone else's claim, by id: nobody but its author may cancel it; a claim is no handover to accept.
+  'my-identities': {
+    loader: needs('read:claim:own', 'read:claim:any'),
+    action: {
+      cancel: { access: 'nobody', form: (f) => ({ claimId: f.othersClaimId, reason: 'route permission test' }) },
+      accept: { access: 'nobody', form: (f) => ({ claimId: f.othersClaimId, reason: 'route permission test' }) },
+      decline: { access: 'nobody', form: (f) => ({ claimId: f.othersClaimId, reason: 'route permission test' }) },
+    },
+  },
   orphans: { loader: needs('read:identity:any') },
   sources: {
     loader: needs('read:source:any'),
@@ -148,12 +180,14 @@ beforeAll(async () => {
     credentialId: seeded2.credentialIds[0],
     reason: 'someone else asked, high impact',
   })
+  const claimant = await createUser(db, 'owner', 'someone-else-owner')
+  const claim = await claimIdentity(db, {}, actorOf(claimant), { identityId: seeded.identityId, reason: 'mine, honestly' })
   const admin = users.admin
   adminToken = await createTestToken(db, admin, TOKEN_GRANTABLE_PERMISSIONS.filter((p) => ROLE_PERMISSIONS.admin.has(p)))
   // A separate token for the admin.tokens "revoke" case to revoke.
   await createTestToken(db, admin, ['read:posture:any'])
   const token = await db.selectFrom('api_tokens').select('id').where('scopes', '=', '["read:posture:any"]' as never).executeTakeFirstOrThrow()
-  fixtures = { sourceId: seeded.sourceId, identityId: seeded.identityId, othersRevocationId: requested.revocations[0]!.id, targetUserId: target.id, tokenId: token.id, pendingRevocationId: pending.revocations[0]!.id }
+  fixtures = { sourceId: seeded.sourceId, identityId: seeded.identityId, othersRevocationId: requested.revocations[0]!.id, targetUserId: target.id, tokenId: token.id, pendingRevocationId: pending.revocations[0]!.id, othersClaimId: claim.id }
 })
 
 async function load(id: string) {
@@ -164,6 +198,7 @@ async function load(id: string) {
 }
 
 function allows(access: Access, role: Role): boolean {
+  if (access === 'nobody') return false
   if (access === 'public' || access === 'signed-in') return true
   return access.anyOf.some((permission) => ROLE_PERMISSIONS[role].has(permission))
 }
@@ -213,7 +248,7 @@ describe('route permissions', () => {
       const cases: Array<{ method: 'GET' | 'POST'; access: Access; form?: Record<string, string>; label: string }> = []
       if (spec.loader && mod.loader) cases.push({ method: 'GET', access: spec.loader, label: 'loader' })
       if (spec.action && mod.action) {
-        if (spec.action === 'public' || spec.action === 'signed-in' || 'anyOf' in spec.action)
+        if (typeof spec.action === 'string' || 'anyOf' in spec.action)
           cases.push({ method: 'POST', access: spec.action as Access, form: { reason: 'route permission test', credentialId: '' }, label: 'action' })
         else for (const [intent, entry] of Object.entries(spec.action)) cases.push({ method: 'POST', access: entry.access, form: { intent, ...entry.form(fixtures) }, label: `action ${intent}` })
       }

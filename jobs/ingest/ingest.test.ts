@@ -152,7 +152,7 @@ describe('streaming ingest', () => {
     const active = await db.selectFrom('identities').select('id').where('source_id', '=', sourceId).where('status', '=', 'active').execute()
     expect(active).toHaveLength(10)
 
-    const { retired } = await confirmRetirement(database.current, result.scanRunId, 'security-lead@example.com')
+    const { retired } = await confirmRetirement(database.current.db, result.scanRunId, 'security-lead@example.com')
     expect(retired).toBe(6)
     const run = await db.selectFrom('scan_runs').select(['retire_warning', 'identities_retired']).where('id', '=', result.scanRunId).executeTakeFirstOrThrow()
     expect(run.retire_warning).toMatchObject({ confirmedBy: 'security-lead@example.com', retired: 6 })
@@ -160,7 +160,7 @@ describe('streaming ingest', () => {
     const gone = await listChangesSince(db, { sinceScanRunId: result.scanRunId, sourceId, changeTypes: ['identity_gone'] })
     expect(gone).toHaveLength(6)
     expect(gone[0]!.details).toMatchObject({ confirmedBy: 'security-lead@example.com' })
-    await expect(confirmRetirement(database.current, result.scanRunId, 'someone-else')).rejects.toThrow(/already confirmed/)
+    await expect(confirmRetirement(database.current.db, result.scanRunId, 'someone-else')).rejects.toThrow(/already confirmed/)
   })
 
   it('skips malformed identities with a plain problem, and retires nothing in their scope', async () => {

@@ -268,7 +268,7 @@ export class ScanIngest {
         if (unseen > 0 && unseen * 2 > present) {
           outcome.warning = { accountId, present, wouldRetire: unseen }
         } else if (unseen > 0) {
-          outcome.retired = await retireUnseenIdentities(this.client, { sourceId, accountId, scanRunId, onlySeenBeforeRun: false })
+          outcome.retired = await retireUnseenIdentities((text, values) => this.client.query(text, values), { sourceId, accountId, scanRunId, onlySeenBeforeRun: false })
         }
         const removed = await this.client.query(
           `with gone as (
@@ -782,11 +782,13 @@ function diffEntitlements(
  * a person confirms a held-back retirement later) limits it to identities last seen before that
  * run started, so nothing a later scan saw is retired.
  */
+export type RawQuery = (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>
+
 export async function retireUnseenIdentities(
-  client: pg.PoolClient | pg.Client,
+  query: RawQuery,
   options: { sourceId: string; accountId: string; scanRunId: string; onlySeenBeforeRun: boolean; confirmedBy?: string },
 ): Promise<number> {
-  const { rowCount } = await client.query(
+  const { rowCount } = await query(
     `with gone as (
        update identities set status = 'gone', status_changed_at = now(), needs_scoring = true
         where source_id = $1 and account_id = $2 and status <> 'gone'

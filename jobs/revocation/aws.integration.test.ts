@@ -121,31 +121,30 @@ describe('revocation against the AWS stand-in', () => {
 describe('claims with scoring', () => {
   it('a confirmed claim resolves the ownership finding and survives a rescan', async () => {
     const db = database.current.db
+    // An identity whose "no owner" finding is open.
     const orphan = await db
       .selectFrom('identities')
       .innerJoin('findings', 'findings.identity_id', 'identities.id')
       .select(['identities.id', 'identities.display_name'])
-      .where('findings.dimension', '=', 'ownership')
+      .where('findings.rule_id', '=', 'ownership_identity_no_owner')
       .where('findings.status', '=', 'open')
-      .where('identities.owner_status', 'in', ['none', 'invalid'])
       .orderBy('identities.id')
       .executeTakeFirstOrThrow()
-    const openBefore = await db.selectFrom('findings').select(['rule_id']).where('identity_id', '=', orphan.id).where('dimension', '=', 'ownership').where('status', '=', 'open').execute()
-    expect(openBefore.length).toBeGreaterThan(0)
+    const findingStatus = async () =>
+      (await db.selectFrom('findings').select('status').where('identity_id', '=', orphan.id).where('rule_id', '=', 'ownership_identity_no_owner').executeTakeFirstOrThrow()).status
 
     const deps = { scoreIdentities: (d: typeof db, ids: number[]) => scoreIdentities(d, ids) }
     const claim = await claimIdentity(db, deps, actorOf(owner), { identityId: orphan.id, reason: 'The platform team runs it' })
     await confirmClaim(db, deps, actorOf(lead), claim.id)
     const after = await db.selectFrom('identities').select(['owner_status', 'owner_source', 'owner_ref']).where('id', '=', orphan.id).executeTakeFirstOrThrow()
     expect(after).toMatchObject({ owner_status: 'valid', owner_source: 'claim', owner_ref: owner.email })
-    const noOwnerRules = openBefore.map((f) => f.rule_id)
-    const stillOpen = await db.selectFrom('findings').select('rule_id').where('identity_id', '=', orphan.id).where('rule_id', 'in', noOwnerRules).where('status', '=', 'open').execute()
-    expect(stillOpen.filter((f) => /no_owner|owner_missing|orphan/.test(f.rule_id))).toEqual([])
+    expect(await findingStatus()).toBe('resolved')
 
     await scan()
     const rescanned = await db.selectFrom('identities').select(['owner_status', 'owner_source', 'owner_ref']).where('id', '=', orphan.id).executeTakeFirstOrThrow()
     expect(rescanned).toMatchObject({ owner_status: 'valid', owner_source: 'claim', owner_ref: owner.email })
     const claimOwner = await db.selectFrom('identity_owners').select(['owner_ref']).where('identity_id', '=', orphan.id).where('source', '=', 'claim').execute()
     expect(claimOwner).toEqual([{ owner_ref: owner.email }])
+    expect(await findingStatus()).toBe('resolved')
   })
 })

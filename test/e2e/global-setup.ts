@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createTemplate, createDatabaseFromTemplate, dropDatabase, startTestServer } from '../database.js'
+import { startE2EStandIns } from './stand-ins.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
@@ -16,9 +17,12 @@ export default async function globalSetup() {
   await dropDatabase(server.adminUrl, template)
 
   const databaseUrl = database.url
+  // Provider stand-ins first: the app's SDK credential chain reads their fake keys from its environment.
+  const standIns = await startE2EStandIns()
+  Object.assign(process.env, standIns.specEnv)
   const app = spawn(process.execPath, [path.join(ROOT, 'bin', 'leash.js'), 'start', '--port', '0', '--host', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LEASH_E2E: '1' },
+    env: { ...process.env, ...standIns.env, DATABASE_URL: databaseUrl, LEASH_E2E: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -49,6 +53,7 @@ export default async function globalSetup() {
     app.removeAllListeners('exit')
     app.kill('SIGTERM')
     await new Promise((resolve) => app.once('exit', resolve))
+    await standIns.stop()
     await dropDatabase(server.adminUrl, database.name)
     await server.embedded?.stop()
   }

@@ -45,6 +45,8 @@ const SOURCES = [
 ] as const
 
 const DAY = 86_400_000
+/** Marks the estate-wide snapshots this seed wrote, so removeDashboardSeed can find them. */
+const SEED_MARKER = 'dashboard-seed'
 
 /** Seeds the estate. Expects an empty, migrated database (the sources' names must be free). */
 export async function seedDashboard(db: Kysely<Database>, options: { identities: number; now?: Date; log?: (line: string) => void }): Promise<DashboardSeed> {
@@ -69,6 +71,8 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
       .executeTakeFirstOrThrow()
     sources[source.name] = row
   }
+
+  const mine = sql.join(Object.values(sources).map((s) => s.id))
 
   // 30 days of scan history per source: daily runs, the latest of github failed, of gcp partial; vault is scanning now.
   const runRows = await sql<{ id: string; source_id: string; day: number }>`
@@ -326,7 +330,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
            case when k = 1 then i.last_used_at else null end,
            k = 1 and i.last_used_known,
            null, i.id % 5 = 0, true
-      from identities i cross join generate_series(1, 3) as k
+      from (select * from identities where source_id in (${mine})) as i cross join generate_series(1, 3) as k
      where i.id not in (${orphanAgent}, ${copilotBot}, ${ownedRole})`.execute(db)
   await db
     .insertInto('credentials')
@@ -362,17 +366,17 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
            case when k % 3 = 0 then 'inline_policy' when k % 3 = 1 then 'managed_policy' else 'role_assignment' end,
            case when k % 3 = 0 then 'inline/agent-runtime' when k % 3 = 1 then 'policy/' || (array['ReadOnlyAccess','AdministratorAccess','AmazonBedrockFullAccess','PowerUserAccess'])[1 + (i.id % 4)] else 'assignment/' || (i.id % 50) end,
            k = 7
-      from identities i cross join generate_series(1, 10) as k`.execute(db)
+      from (select * from identities where source_id in (${mine})) as i cross join generate_series(1, 10) as k`.execute(db)
 
   log('seeding owners and findings …')
   await sql`
     insert into identity_owners (identity_id, owner_ref, role, kind, source, display_name, active, can_add_credentials)
     select id, owner_ref, 'owner', coalesce(owner_kind, 'person'), coalesce(owner_source, 'tag'), owner_ref, owner_status = 'valid', id % 7 = 0
-      from identities where owner_ref is not null`.execute(db)
+      from (select * from identities where source_id in (${mine})) as identities where owner_ref is not null`.execute(db)
   await sql`
     insert into identity_owners (identity_id, owner_ref, role, kind, source, display_name, active)
     select id, 'person' || (id % 180) || '@acme.example', case when id % 2 = 0 then 'creator' else 'last_user' end, 'person', 'inferred', null, true
-      from identities where owner_status in ('none', 'invalid') and id % 3 <> 0 and id not in (${orphanAgent}, ${copilotBot}, ${ownedRole})`.execute(db)
+      from (select * from identities where source_id in (${mine})) as identities where owner_status in ('none', 'invalid') and id % 3 <> 0 and id not in (${orphanAgent}, ${copilotBot}, ${ownedRole})`.execute(db)
   await db
     .insertInto('identity_owners')
     .values([
@@ -389,26 +393,26 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
     select id, rule_id, dimension, severity, nhi, 'open', evidence, ${now}::timestamptz - make_interval(days => (id % 60)::int), ${now}::timestamptz from (
       select id, 'ownership_identity_no_owner' as rule_id, 'ownership' as dimension, case when is_agent then 'high' else 'medium' end as severity, 'NHI1' as nhi,
              jsonb_build_object('ownerSources', jsonb_build_array('tags', 'provider')) as evidence
-        from identities where owner_status = 'none'
+        from (select * from identities where source_id in (${mine})) as identities where owner_status = 'none'
       union all
       select id, 'ownership_owner_inactive', 'ownership', 'high', 'NHI1', jsonb_build_object('owner', owner_ref, 'reason', 'The owner account is disabled')
-        from identities where owner_status = 'invalid'
+        from (select * from identities where source_id in (${mine})) as identities where owner_status = 'invalid'
       union all
       select id, 'privilege_identity_full_admin', 'privilege', 'critical', 'NHI5', jsonb_build_object('action', '*', 'resource', '*', 'policy', 'AdministratorAccess')
-        from identities where max_access_level = 'admin'
+        from (select * from identities where source_id in (${mine})) as identities where max_access_level = 'admin'
       union all
       select id, 'privilege_identity_permissions_management', 'privilege', 'high', 'NHI5', jsonb_build_object('actions', jsonb_build_array('iam:CreateAccessKey', 'iam:PassRole'))
-        from identities where max_access_level = 'permissions_management'
+        from (select * from identities where source_id in (${mine})) as identities where max_access_level = 'permissions_management'
       union all
       select id, 'credential_age_secret_too_old', 'credential_age', case when oldest_credential_at < ${now}::timestamptz - interval '365 days' then 'high' else 'medium' end, 'NHI7',
              jsonb_build_object('ageDays', extract(day from ${now}::timestamptz - oldest_credential_at)::int, 'limitDays', 90)
-        from identities where oldest_credential_at < ${now}::timestamptz - interval '90 days'
+        from (select * from identities where source_id in (${mine})) as identities where oldest_credential_at < ${now}::timestamptz - interval '90 days'
       union all
       select id, 'monitoring_identity_unused', 'monitoring', 'low', 'NHI1', jsonb_build_object('lastUsedAt', last_used_at, 'limitDays', 90)
-        from identities where last_used_at < ${now}::timestamptz - interval '90 days'
+        from (select * from identities where source_id in (${mine})) as identities where last_used_at < ${now}::timestamptz - interval '90 days'
       union all
       select id, 'monitoring_identity_no_last_used_data', 'monitoring', 'info', null, jsonb_build_object('reason', 'The provider reports no last-used time')
-        from identities where not last_used_known
+        from (select * from identities where source_id in (${mine})) as identities where not last_used_known
     ) as derived`.execute(db)
   // Some findings resolved over the last weeks (mean time to remediate).
   await sql`
@@ -416,7 +420,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
     select id, 'credential_age_identity_multiple_active_keys', 'credential_age', 'medium', 'NHI7', 'resolved', '{}'::jsonb,
            ${now}::timestamptz - make_interval(days => 20 + (id % 40)::int), ${now}::timestamptz - make_interval(days => (id % 20)::int),
            ${now}::timestamptz - make_interval(days => (id % 20)::int)
-      from identities where id % 17 = 0`.execute(db)
+      from (select * from identities where source_id in (${mine})) as identities where id % 17 = 0`.execute(db)
   await sql`
     insert into identity_scores (identity_id, risk_score, breakdown, computed_at)
     select i.id, i.risk_score,
@@ -428,7 +432,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
                                     'severity', f.severity, 'dimensionPoints', 0, 'riskPoints', i.risk_score / greatest(1, i.open_count)))
                                    from findings f where f.identity_id = i.id and f.status = 'open'), '[]'::jsonb)),
            ${now}::timestamptz
-      from (select identities.*, (select count(*) from findings f where f.identity_id = identities.id and f.status = 'open')::int as open_count from identities) i`.execute(db)
+      from (select identities.*, (select count(*) from findings f where f.identity_id = identities.id and f.status = 'open')::int as open_count from identities where source_id in (${mine})) i`.execute(db)
 
   log('seeding change history and snapshots …')
   await sql`
@@ -437,7 +441,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
            (array['identity_new','credential_added','privilege_gained','owner_changed','credential_removed'])[1 + (i.id % 5)],
            jsonb_build_object('note', 'seeded change'),
            ${now}::timestamptz - make_interval(mins => (i.id % 300)::int)
-      from identities i join scan_runs r on r.source_id = i.source_id and r.queued_at >= ${now}::timestamptz - interval '1 hour' and r.status <> 'running'
+      from (select * from identities where source_id in (${mine})) as i join scan_runs r on r.source_id = i.source_id and r.queued_at >= ${now}::timestamptz - interval '1 hour' and r.status <> 'running'
      where i.id % 97 = 3`.execute(db)
   await db
     .insertInto('identity_changes')
@@ -448,7 +452,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
     .execute()
   await sql`
     update scan_runs r set identities_seen = c.n, credentials_seen = c.n * 3, entitlements_seen = c.n * 10
-      from (select source_id, count(*)::int as n from identities group by source_id) c
+      from (select source_id, count(*)::int as n from identities where source_id in (${mine}) group by source_id) c
      where r.source_id = c.source_id and r.status <> 'running'`.execute(db)
 
   // Posture snapshots: the latest computed exactly from the rows; 29 earlier days drift towards it.
@@ -464,6 +468,7 @@ async function writeSnapshots(db: Kysely<Database>, now: Date, sources: SeedSour
     const all = await computeBreakdown(db, filter, null)
     const agents = await computeBreakdown(db, { ...filter, agent: 'yes' }, null)
     const aggregates = {
+      seededBy: SEED_MARKER,
       ...toAggregates(all.breakdown),
       agentsOnly: { ...toAggregates(agents.breakdown), ...agents.totals },
     }
@@ -528,4 +533,11 @@ export async function createSignedInUser(
     .execute()
   // On plain-HTTP loopback the cookie has no __Host- prefix (app/utils/session.server.ts).
   return { userId: user.id, token, cookie: `leash_session=${token}` }
+}
+
+/** Removes what seedDashboard wrote (its sources and everything under them, and its estate snapshots). */
+export async function removeDashboardSeed(db: Kysely<Database>, seed: Pick<DashboardSeed, 'sources'>): Promise<void> {
+  const ids = Object.values(seed.sources).map((source) => source.id)
+  if (ids.length > 0) await db.deleteFrom('sources').where('id', 'in', ids).execute()
+  await sql`delete from posture_snapshots where source_id is null and aggregates ->> 'seededBy' = ${SEED_MARKER}`.execute(db)
 }

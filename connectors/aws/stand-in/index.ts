@@ -6,7 +6,7 @@
 import type { RunningStandIn } from '../../contract.js'
 import { awsSettingsSchema, type AwsSettings } from '../settings.js'
 import { countDeclared, estateSource, type EstateDescription, type EstateSource } from './estate.js'
-import { demoEstate, DEMO_EXTERNAL_ID } from './seeds/demo.js'
+import { DEMO_DEPARTED_OWNERS, demoEstate, DEMO_EXTERNAL_ID } from './seeds/demo.js'
 import { GENERATED_SCANNER, generatedEstate } from './seeds/generated.js'
 import { TEST_EXTERNAL_ID, testEstate } from './seeds/test.js'
 import { BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, StandInServer } from './server.js'
@@ -57,6 +57,8 @@ export async function startAwsStandIn(options: { seed: AwsStandInSeed; port?: nu
       AWS_EC2_METADATA_DISABLED: 'true',
     },
     declared: countDeclared(estate),
+    // AWS cannot know who left: the demo directory lists them (scoring reads `departed_owners`).
+    ...(seed === 'demo' ? { departedOwners: DEMO_DEPARTED_OWNERS } : {}),
     server,
     estate,
     url,
