@@ -29,7 +29,6 @@ export function registerStartCommand(program: Command): void {
       await ensureInitialAdmin(database.db, log)
       // Sources in leash.config.yaml first: a configured real source turns the demo estate off.
       await applyConfigFile(database.db, { config: options.config, log })
-      if (!options.dev) await ensureAppBuilt(log)
       // Scans: the shared queue, one worker and the scheduler in this process (`leash worker` adds more).
       const queue = await startScanQueue({ url: database.url, db: database.db, log })
       onShutdown(() => queue.stop())
@@ -41,6 +40,8 @@ export function registerStartCommand(program: Command): void {
       onShutdown(() => workers.stop())
       const scheduler = await startScheduler({ db: database.db, queue, schedulerId: workers.workerId, log })
       onShutdown(() => scheduler.stop())
+      // Built after the scans started, so a first start's build and the demo's first scans overlap.
+      if (!options.dev) await ensureAppBuilt(log)
       const web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: options.dev })
       onShutdown(() => web.close())
       log(`ready: ${web.url}`)

@@ -1,61 +1,11 @@
 /**
- * The shape of `posture_snapshots.aggregates` as the dashboard reads it. The scoring engine
- * writes snapshots after each scan; this parser is tolerant (camelCase or snake_case keys,
- * missing parts become "not in this snapshot") so an older snapshot never breaks the page.
+ * Reads `posture_snapshots.aggregates` as scoring/snapshots.ts writes them (SnapshotAggregates)
+ * into what the Posture page draws. Tolerant: a part missing from an older snapshot becomes
+ * empty ("not in this snapshot"), never an error on the page.
  */
 import { z } from 'zod'
+import { rulesById } from '../../scoring/rules/index.js'
 import { DIMENSIONS, SEVERITIES } from './identity-filter.js'
-
-const counts = z.record(z.string(), z.coerce.number()).catch({})
-
-const credentialAgeBucket = z.object({
-  label: z.string().optional(),
-  bucket: z.string().optional(),
-  minDays: z.coerce.number().nullable().optional(),
-  maxDays: z.coerce.number().nullable().optional(),
-  min_days: z.coerce.number().nullable().optional(),
-  max_days: z.coerce.number().nullable().optional(),
-  count: z.coerce.number(),
-})
-
-const section = z
-  .object({
-    findingsByDimension: counts.optional(),
-    findings_by_dimension: counts.optional(),
-    byDimension: counts.optional(),
-    by_dimension: counts.optional(),
-    findingsBySeverity: counts.optional(),
-    findings_by_severity: counts.optional(),
-    bySeverity: counts.optional(),
-    by_severity: counts.optional(),
-    findingsByDimensionSeverity: z.record(z.string(), counts).optional().catch(undefined),
-    findings_by_dimension_severity: z.record(z.string(), counts).optional().catch(undefined),
-    identitiesByProvider: counts.optional(),
-    identities_by_provider: counts.optional(),
-    byProvider: counts.optional(),
-    by_provider: counts.optional(),
-    agentsByProvider: counts.optional(),
-    agents_by_provider: counts.optional(),
-    agentsByPlatform: counts.optional(),
-    agents_by_platform: counts.optional(),
-    byPlatform: counts.optional(),
-    by_platform: counts.optional(),
-    identitiesByOwnerStatus: counts.optional(),
-    identities_by_owner_status: counts.optional(),
-    byOwnerStatus: counts.optional(),
-    by_owner_status: counts.optional(),
-    byOwner: counts.optional(),
-    by_owner: counts.optional(),
-    credentialAge: z.array(credentialAgeBucket).optional().catch(undefined),
-    credential_age: z.array(credentialAgeBucket).optional().catch(undefined),
-    credentialAgeHistogram: z.array(credentialAgeBucket).optional().catch(undefined),
-    credential_age_histogram: z.array(credentialAgeBucket).optional().catch(undefined),
-    mttrDays: z.coerce.number().nullable().optional().catch(undefined),
-    mttr_days: z.coerce.number().nullable().optional().catch(undefined),
-    mttrHours: z.coerce.number().nullable().optional().catch(undefined),
-    mttr_hours: z.coerce.number().nullable().optional().catch(undefined),
-  })
-  .passthrough()
 
 export interface CountRow {
   value: string
@@ -63,14 +13,16 @@ export interface CountRow {
 }
 
 export interface CredentialAgeRow {
+  key: string
   label: string
+  /** Inventory filter bounds in days: age in [minDays, maxDays). */
   minDays: number | null
   maxDays: number | null
   count: number
 }
 
 export interface PostureBreakdown {
-  /** Open findings by dimension and severity (cells may be missing when only the marginals are known). */
+  /** Open findings by dimension and severity. */
   findings: { dimension: string; severity: string; count: number }[]
   findingsByDimension: CountRow[]
   findingsBySeverity: CountRow[]
@@ -79,77 +31,95 @@ export interface PostureBreakdown {
   agentsByPlatform: CountRow[]
   ownerStatus: CountRow[]
   topOwners: CountRow[]
+  /** Active credentials by age since creation or last rotation. */
   credentialAge: CredentialAgeRow[]
   mttrDays: number | null
 }
 
-/** The credential-age buckets the dashboard draws (days since the oldest active credential was created). */
-export const CREDENTIAL_AGE_BUCKETS: readonly { label: string; minDays: number; maxDays: number | null }[] = [
-  { label: '≤ 30 d', minDays: 0, maxDays: 30 },
-  { label: '31–90 d', minDays: 30, maxDays: 90 },
-  { label: '91–180 d', minDays: 90, maxDays: 180 },
-  { label: '181–365 d', minDays: 180, maxDays: 365 },
-  { label: '> 1 year', minDays: 365, maxDays: null },
+/** The snapshot's credential-age buckets (scoring/snapshots.ts CREDENTIAL_AGE_BUCKETS), with labels and inventory bounds. */
+export const CREDENTIAL_AGE_BUCKETS: readonly Omit<CredentialAgeRow, 'count'>[] = [
+  { key: '0-30', label: '≤ 30 d', minDays: 0, maxDays: 31 },
+  { key: '31-90', label: '31–90 d', minDays: 31, maxDays: 91 },
+  { key: '91-180', label: '91–180 d', minDays: 91, maxDays: 181 },
+  { key: '181-365', label: '181–365 d', minDays: 181, maxDays: 366 },
+  { key: '366-730', label: '1–2 years', minDays: 366, maxDays: 731 },
+  { key: '731+', label: '> 2 years', minDays: 731, maxDays: null },
+  { key: 'unknown', label: 'unknown', minDays: null, maxDays: null },
 ]
+
+const numberRecord = z.record(z.string(), z.coerce.number()).catch({})
+const providerEntry = z.union([
+  z.coerce.number().transform((identities) => ({ identities, agents: 0 })),
+  z.object({ identities: z.coerce.number().catch(0), agents: z.coerce.number().catch(0) }).passthrough(),
+])
+
+const snapshotAggregates = z
+  .object({
+    byDimension: numberRecord.optional(),
+    bySeverity: numberRecord.optional(),
+    byRule: numberRecord.optional(),
+    byProvider: z.record(z.string(), providerEntry).catch({}).optional(),
+    byAgentPlatform: numberRecord.optional(),
+    byOwnerStatus: numberRecord.optional(),
+    topOwners: z
+      .array(z.object({ owner: z.string(), identities: z.coerce.number() }).passthrough())
+      .catch([])
+      .optional(),
+    credentialAge: numberRecord.optional(),
+    mttr: z
+      .object({ meanHours: z.coerce.number().nullable().catch(null) })
+      .passthrough()
+      .nullable()
+      .catch(null)
+      .optional(),
+  })
+  .passthrough()
 
 function rows(record: Record<string, number> | undefined): CountRow[] {
   return Object.entries(record ?? {})
+    .filter(([, count]) => count > 0)
     .map(([value, count]) => ({ value, count }))
     .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
 }
 
 function inOrder(record: Record<string, number> | undefined, order: readonly string[]): CountRow[] {
-  const all = rows(record)
-  return all.sort((a, b) => rank(order, a.value) - rank(order, b.value))
+  return order.map((value) => ({ value, count: record?.[value] ?? 0 }))
 }
 
-function rank(order: readonly string[], value: string): number {
-  const index = order.indexOf(value)
-  return index === -1 ? order.length : index
+/** Open findings by (dimension, severity) from counts per rule: each rule has one dimension and severity. */
+export function matrixFromRules(byRule: Record<string, number>): PostureBreakdown['findings'] {
+  const cells = new Map<string, { dimension: string; severity: string; count: number }>()
+  for (const [ruleId, count] of Object.entries(byRule)) {
+    const rule = rulesById.get(ruleId)
+    if (!rule || count <= 0) continue
+    const key = `${rule.dimension}/${rule.severity}`
+    const cell = cells.get(key) ?? { dimension: rule.dimension, severity: rule.severity, count: 0 }
+    cell.count += count
+    cells.set(key, cell)
+  }
+  return [...cells.values()]
 }
 
-/** Reads one aggregates object (the whole estate, or its `agents` sub-object). */
 export function parseAggregates(value: unknown): PostureBreakdown {
-  const parsed = section.safeParse(value ?? {})
-  const a = parsed.success ? parsed.data : ({} as z.infer<typeof section>)
-  const byDimension = a.findingsByDimension ?? a.findings_by_dimension ?? a.byDimension ?? a.by_dimension
-  const bySeverity = a.findingsBySeverity ?? a.findings_by_severity ?? a.bySeverity ?? a.by_severity
-  const matrix = a.findingsByDimensionSeverity ?? a.findings_by_dimension_severity
-  const findings: PostureBreakdown['findings'] = []
-  for (const [dimension, perSeverity] of Object.entries(matrix ?? {})) {
-    for (const [severity, count] of Object.entries(perSeverity)) findings.push({ dimension, severity, count })
-  }
-  const histogram = a.credentialAge ?? a.credential_age ?? a.credentialAgeHistogram ?? a.credential_age_histogram ?? []
-  const mttrHours = a.mttrHours ?? a.mttr_hours
+  const parsed = snapshotAggregates.safeParse(value ?? {})
+  const a = parsed.success ? parsed.data : {}
+  const providers = Object.entries(a.byProvider ?? {})
+  const findings = matrixFromRules(a.byRule ?? {})
+  // A rule missing from this version's catalogue leaves the matrix incomplete: show only the marginals then.
+  const matrixTotal = findings.reduce((sum, cell) => sum + cell.count, 0)
+  const severityTotal = Object.values(a.bySeverity ?? {}).reduce((sum, count) => sum + count, 0)
   return {
-    findings,
-    findingsByDimension: inOrder(byDimension, DIMENSIONS),
-    findingsBySeverity: inOrder(bySeverity, SEVERITIES),
-    identitiesByProvider: rows(a.identitiesByProvider ?? a.identities_by_provider ?? a.byProvider ?? a.by_provider),
-    agentsByProvider: rows(a.agentsByProvider ?? a.agents_by_provider),
-    agentsByPlatform: rows(a.agentsByPlatform ?? a.agents_by_platform ?? a.byPlatform ?? a.by_platform),
-    ownerStatus: inOrder(a.identitiesByOwnerStatus ?? a.identities_by_owner_status ?? a.byOwnerStatus ?? a.by_owner_status, [
-      'valid',
-      'invalid',
-      'none',
-      'unknown',
-    ]),
-    topOwners: rows(a.byOwner ?? a.by_owner).slice(0, 10),
-    credentialAge: histogram.map((bucket) => ({
-      label: bucket.label ?? bucket.bucket ?? '',
-      minDays: bucket.minDays ?? bucket.min_days ?? null,
-      maxDays: bucket.maxDays ?? bucket.max_days ?? null,
-      count: bucket.count,
-    })),
-    mttrDays: a.mttrDays ?? a.mttr_days ?? (mttrHours != null ? mttrHours / 24 : null),
+    findings: matrixTotal === severityTotal ? findings : [],
+    findingsByDimension: inOrder(a.byDimension, DIMENSIONS),
+    findingsBySeverity: inOrder(a.bySeverity, SEVERITIES),
+    identitiesByProvider: providers.map(([provider, entry]) => ({ value: provider, count: entry.identities })).sort((x, y) => y.count - x.count),
+    agentsByProvider: providers.map(([provider, entry]) => ({ value: provider, count: entry.agents })).filter((row) => row.count > 0),
+    agentsByPlatform: rows(a.byAgentPlatform),
+    ownerStatus: inOrder(a.byOwnerStatus, ['valid', 'invalid', 'none', 'unknown']).filter((row) => row.count > 0),
+    topOwners: (a.topOwners ?? []).slice(0, 10).map((owner) => ({ value: owner.owner, count: owner.identities })),
+    credentialAge: a.credentialAge
+      ? CREDENTIAL_AGE_BUCKETS.map((bucket) => ({ ...bucket, count: a.credentialAge?.[bucket.key] ?? 0 })).filter((bucket) => bucket.key !== 'unknown' || bucket.count > 0)
+      : [],
+    mttrDays: a.mttr?.meanHours != null ? Math.round((a.mttr.meanHours / 24) * 10) / 10 : null,
   }
-}
-
-/** The agents-only part of a snapshot, when the snapshot carries one (`agents` or `agentsOnly`). */
-export function agentAggregates(value: unknown): unknown {
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>
-    return record.agentsOnly ?? record.agents_only ?? record.agents ?? null
-  }
-  return null
 }

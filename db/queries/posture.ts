@@ -9,7 +9,7 @@ import { expressionBuilder, sql, type Kysely } from 'kysely'
 import type { Database } from '../schema.js'
 import { countIdentities, identitySource, identityWhere, listIdentities, type IdentityListRow, type PreparedFilter } from './identities.js'
 import { DIMENSIONS, SEVERITIES, type IdentityFilter } from './identity-filter.js'
-import { agentAggregates, CREDENTIAL_AGE_BUCKETS, parseAggregates, type CountRow, type PostureBreakdown } from './posture-aggregates.js'
+import { CREDENTIAL_AGE_BUCKETS, parseAggregates, type CountRow, type PostureBreakdown } from './posture-aggregates.js'
 
 type Db = Kysely<Database>
 
@@ -108,25 +108,17 @@ export async function computeBreakdown(
   const where = identityWhere(filter)(expressionBuilder<Database, 'identities'>())
   const scale = (value: unknown) => Math.round(Number(value ?? 0) * source.scale)
 
-  const bucketCase = sql.raw(
-    `case when identities.oldest_credential_at is null then null ${CREDENTIAL_AGE_BUCKETS.map(
-      (bucket, index) =>
-        `when identities.oldest_credential_at > now() - interval '${bucket.maxDays ?? 1_000_000} days' then ${index}`,
-    ).join(' ')} end`,
-  )
-
   const grouped = await sql<Record<string, unknown>>`
     select grouping(provider) as g_provider, grouping(agent_platform) as g_platform, grouping(owner_status) as g_owner,
-           grouping(b.age_bucket) as g_age, grouping(owner_ref) as g_owner_ref,
-           provider, agent_platform, owner_status, b.age_bucket, owner_ref,
+           grouping(owner_ref) as g_owner_ref,
+           provider, agent_platform, owner_status, owner_ref,
            count(*) as identities,
            count(*) filter (where is_agent) as agents,
            count(*) filter (where is_agent and owner_status in ('none','invalid') and status = 'active') as orphans,
            coalesce(avg(risk_score), 0)::float8 as mean_risk
       from ${source.from} as identities
-      cross join lateral (select ${bucketCase} as age_bucket) as b
      where ${where}
-     group by grouping sets ((), (provider), (agent_platform), (owner_status), (b.age_bucket), (owner_ref))`.execute(db)
+     group by grouping sets ((), (provider), (agent_platform), (owner_status), (owner_ref))`.execute(db)
 
   const totals: PostureTotals = { identities: 0, agents: 0, openFindings: 0, orphans: 0, meanRisk: 0, postureScore: 100 }
   const breakdown: PostureBreakdown = {
@@ -142,7 +134,7 @@ export async function computeBreakdown(
     mttrDays: null,
   }
   for (const row of grouped.rows) {
-    const all = [row.g_provider, row.g_platform, row.g_owner, row.g_age, row.g_owner_ref].every((g) => Number(g) === 1)
+    const all = [row.g_provider, row.g_platform, row.g_owner, row.g_owner_ref].every((g) => Number(g) === 1)
     if (all) {
       totals.identities = scale(row.identities)
       totals.agents = scale(row.agents)
@@ -157,11 +149,6 @@ export async function computeBreakdown(
       }
     } else if (Number(row.g_owner) === 0) {
       breakdown.ownerStatus.push({ value: String(row.owner_status), count: scale(row.identities) })
-    } else if (Number(row.g_age) === 0) {
-      if (row.age_bucket !== null) {
-        const bucket = breakdown.credentialAge[Number(row.age_bucket)]
-        if (bucket) bucket.count = scale(row.identities)
-      }
     } else if (Number(row.g_owner_ref) === 0 && row.owner_ref !== null) {
       breakdown.topOwners.push({ value: String(row.owner_ref), count: scale(row.identities) })
     }
@@ -180,6 +167,20 @@ export async function computeBreakdown(
   breakdown.findingsByDimension = DIMENSIONS.map((value) => ({ value, count: sum('dimension', value) }))
   breakdown.findingsBySeverity = SEVERITIES.map((value) => ({ value, count: sum('severity', value) }))
   totals.openFindings = breakdown.findings.reduce((total, cell) => total + cell.count, 0)
+
+  // Active credentials by age since creation or last rotation, bucketed as scoring/snapshots.ts does.
+  const ages = await sql<{ bucket: number | null; n: number }>`
+    select width_bucket((date_part('epoch', now() - coalesce(c.last_rotated_at, c.created_at)) / 86400)::float8, array[31, 91, 181, 366, 731]::float8[]) as bucket,
+           count(*) as n
+      from ${source.from} as identities
+      join credentials c on c.identity_id = identities.id and c.status = 'active'
+     where ${where}
+     group by 1`.execute(db)
+  for (const row of ages.rows) {
+    const bucket = breakdown.credentialAge[row.bucket === null ? CREDENTIAL_AGE_BUCKETS.length - 1 : Number(row.bucket)]
+    if (bucket) bucket.count += scale(row.n)
+  }
+  breakdown.credentialAge = breakdown.credentialAge.filter((bucket) => bucket.key !== 'unknown' || bucket.count > 0)
 
   const mttr = await sql<{ days: number | null }>`
     select (avg(extract(epoch from (f.resolved_at - f.first_seen_at))) / 86400)::float8 as days
@@ -271,22 +272,11 @@ export async function getPostureOverview(db: Db, filter: PostureFilter): Promise
   if (onlySourceOrNothing(filter)) {
     const snapshot = await latestSnapshot(db, sourceId)
     if (snapshot) {
-      const aggregates = filter.agent === 'yes' ? agentAggregates(snapshot.aggregates) : filter.agent === 'no' ? null : snapshot.aggregates
-      if (aggregates) {
+      // Snapshots cover all NHIs of the estate or a source; an agents-only view is computed instead.
+      if (filter.agent === undefined) {
         basis = { kind: 'snapshot', takenAt: snapshot.taken_at, scanRunId: snapshot.scan_run_id }
-        breakdown = parseAggregates(aggregates)
+        breakdown = parseAggregates(snapshot.aggregates)
         totals = snapshotTotals(snapshot)
-        if (filter.agent === 'yes') {
-          // The headline counts of an agents-only view come from its own section.
-          const section = aggregates as Record<string, unknown>
-          totals = {
-            ...totals,
-            identities: Number(section.identities ?? totals.agents),
-            agents: Number(section.agents ?? totals.agents),
-            openFindings: Number(section.openFindings ?? section.open_findings ?? breakdown.findingsBySeverity.reduce((s, r) => s + r.count, 0)),
-            meanRisk: Number(section.meanRisk ?? section.mean_risk ?? totals.meanRisk),
-          }
-        }
       }
     }
   }

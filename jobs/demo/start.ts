@@ -85,8 +85,13 @@ export async function waitForRuns(db: Kysely<Database>, runIds: readonly string[
     const active = await db.selectFrom('scan_runs').select('id').where('id', 'in', [...runIds]).where('status', 'in', ['queued', 'running']).executeTakeFirst()
     if (!active) return
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.pollMs)
-      options.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+      const done = () => {
+        clearTimeout(timer)
+        options.signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, options.pollMs)
+      options.signal.addEventListener('abort', done, { once: true })
     })
   }
 }

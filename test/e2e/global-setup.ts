@@ -22,7 +22,8 @@ export default async function globalSetup() {
   Object.assign(process.env, standIns.specEnv)
   const app = spawn(process.execPath, [path.join(ROOT, 'bin', 'leash.js'), 'start', '--port', '0', '--host', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, ...standIns.env, DATABASE_URL: databaseUrl, LEASH_E2E: '1' },
+    // LEASH_DEMO=0: the browser tests expect an empty estate unless they seed their own (test/e2e/demo.spec.ts runs the demo).
+    env: { ...process.env, ...standIns.env, DATABASE_URL: databaseUrl, LEASH_E2E: '1', LEASH_DEMO: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

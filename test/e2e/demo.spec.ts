@@ -1,0 +1,130 @@
+/**
+ * The first-run experience (issue 8): `leash start` on a fresh, empty database with no cloud
+ * account shows a populated Posture page, with findings from every demo source, within 60
+ * seconds of its first log line. This spec starts a server of its own (the shared one runs with
+ * LEASH_DEMO=0) on a database it creates empty, so migrations are part of the measured time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { PROVIDER_NAMES } from '../../connectors/contract.js'
+import { connectDatabase } from '../../db/connection.js'
+import { databaseUrl, dropDatabase } from '../database.js'
+import { expect, test as base } from './fixtures.js'
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..')
+const BUDGET_MS = 60_000
+
+interface DemoServer {
+  url: string
+  databaseUrl: string
+  /** When the server printed its first log line (ms since the epoch). */
+  firstLogAt: number
+  output(): string
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+const test = base.extend<{}, { demoServer: DemoServer }>({
+  demoServer: [
+    // Playwright requires an object pattern for a fixture's first argument, even when it uses none.
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const shared = process.env.LEASH_E2E_DATABASE_URL
+      if (!shared) throw new Error('LEASH_E2E_DATABASE_URL is not set: run the browser tests through playwright.config.ts (npm run test:e2e).')
+      const adminUrl = databaseUrl(shared, 'postgres')
+      const name = `leash_demo_e2e_${randomBytes(5).toString('hex')}`
+      const admin = new pg.Client({ connectionString: adminUrl })
+      await admin.connect()
+      await admin.query(`create database ${name}`)
+      await admin.end()
+      const dir = await mkdtemp(path.join(tmpdir(), 'leash-demo-e2e-'))
+      const url = databaseUrl(adminUrl, name)
+      const app: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'leash.js'), 'start', '--port', '0', '--host', '127.0.0.1'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: url, LEASH_E2E: '1', LEASH_DEMO: '1', LEASH_DEMO_STATE_FILE: path.join(dir, 'demo.json'), LEASH_CONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let output = ''
+      let firstLogAt = 0
+      const ready = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`The demo server was not ready within 120 s:\n${output}`)), 120_000)
+        const onData = (chunk: Buffer) => {
+          if (!firstLogAt && /leash: /.test(chunk.toString())) firstLogAt = Date.now()
+          output = (output + chunk.toString()).slice(-50_000)
+          const match = /ready: (http:\/\/\S+)/.exec(output)
+          if (match?.[1]) {
+            clearTimeout(timer)
+            resolve(match[1].replace('localhost', '127.0.0.1'))
+          }
+        }
+        app.stdout!.on('data', onData)
+        app.stderr!.on('data', onData)
+        app.once('exit', (code) => {
+          clearTimeout(timer)
+          reject(new Error(`The demo server exited with code ${code}:\n${output}`))
+        })
+      })
+      app.removeAllListeners('exit')
+      await use({ url: ready, databaseUrl: url, firstLogAt, output: () => output })
+      app.kill('SIGTERM')
+      await new Promise((resolve) => (app.exitCode !== null ? resolve(null) : app.once('exit', resolve)))
+      await dropDatabase(adminUrl, name)
+      await rm(dir, { recursive: true, force: true })
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
+  baseURL: async ({ demoServer }, use) => {
+    await use(demoServer.url)
+  },
+  // The fixtures' users (login) go into the demo server's database.
+  database: async ({ demoServer }, use) => {
+    const handle = connectDatabase(demoServer.databaseUrl, { max: 2, applicationName: 'leash-e2e-demo' })
+    await use(handle)
+    await handle.close()
+  },
+})
+
+test('a fresh start shows the demo estate on the Posture page, with findings from every demo source, within 60 seconds', async ({ page, login, database, demoServer }) => {
+  test.setTimeout(150_000)
+  await login(page, 'viewer')
+
+  const sources = await database.db.selectFrom('sources').select(['id', 'name', 'provider', 'is_demo']).orderBy('provider').execute()
+  // Every registered provider has a demo source, clearly labelled.
+  expect(sources.map((s) => s.provider)).toEqual([...PROVIDER_NAMES].sort())
+  for (const source of sources) {
+    expect(source.is_demo).toBe(true)
+    expect(source.name).toMatch(/^Demo · /)
+  }
+
+  const deadline = demoServer.firstLogAt + BUDGET_MS
+  for (const source of sources) {
+    await expect(async () => {
+      await page.goto(`/posture?source=${source.id}`)
+      await expect(page.getByRole('link', { name: /^[1-9][\d,]* open findings: show identities$/ }), `${source.name} has open findings`).toBeVisible({ timeout: 1_000 })
+    }).toPass({ timeout: Math.max(1_000, deadline - Date.now()), intervals: [1_000] })
+  }
+  const elapsed = Date.now() - demoServer.firstLogAt
+  test.info().annotations.push({ type: 'demo populated after (ms, from the first log line)', description: String(elapsed) })
+  console.log(`demo: Posture populated for every demo source ${(elapsed / 1000).toFixed(1)} s after the server's first log line`)
+  expect(elapsed, demoServer.output()).toBeLessThanOrEqual(BUDGET_MS)
+
+  // The whole estate: identities from every provider, and a trend with weeks of history.
+  await page.goto('/posture')
+  await expect(page.getByRole('link', { name: /non-human identities: show identities$/ })).toBeVisible()
+  await expect(page.getByRole('heading', { name: 'Open findings by dimension and severity' })).toBeVisible()
+  await expect(async () => {
+    const history = await database.db
+      .selectFrom('posture_snapshots')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('source_id', 'is', null)
+      .executeTakeFirstOrThrow()
+    expect(Number(history.n)).toBeGreaterThan(30)
+  }).toPass({ timeout: 30_000 })
+
+  // The Sources page labels them as demo sources.
+  await page.goto('/sources')
+  for (const source of sources) await expect(page.getByRole('heading', { name: source.name })).toBeVisible()
+})
