@@ -12,7 +12,7 @@ import { LeashError } from './errors.js'
 
 export const DEFAULT_CONFIG_FILE = 'leash.config.yaml'
 
-export function configFilePath(option: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; explicit: boolean } {
+export function configFilePath(option: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): { file: string; explicit: boolean } {
   const named = option?.trim() || env.LEASH_CONFIG?.trim()
   return named ? { file: path.resolve(cwd, named), explicit: true } : { file: path.resolve(cwd, DEFAULT_CONFIG_FILE), explicit: false }
 }
@@ -29,7 +29,7 @@ export interface AppliedConfig {
  * Validates the config file and makes the sources table match it. Invalid files fail before
  * anything is written. Without a file (and none named), nothing changes.
  */
-export async function applyConfigFile(db: Kysely<Database>, options: { config?: string; log?: (line: string) => void; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<AppliedConfig | null> {
+export async function applyConfigFile(db: Kysely<Database>, options: { config?: string; log?: (line: string) => void; env?: Readonly<Record<string, string | undefined>>; cwd?: string } = {}): Promise<AppliedConfig | null> {
   const { file, explicit } = configFilePath(options.config, options.env, options.cwd)
   try {
     await access(file)

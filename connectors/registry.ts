@@ -9,6 +9,7 @@ import { awsProvider } from './aws/index.js'
 import { azureProvider } from './azure/index.js'
 import { githubProvider } from './github/index.js'
 import { openaiProvider } from './openai/index.js'
+import { vaultProvider } from './vault/index.js'
 
 export const providers: Record<ProviderName, Provider<any>> = {
   aws: awsProvider,
@@ -16,6 +17,7 @@ export const providers: Record<ProviderName, Provider<any>> = {
   anthropic: anthropicProvider,
   azure: azureProvider,
   github: githubProvider,
+  vault: vaultProvider,
 }
 
 export function isProviderName(name: string): name is ProviderName {

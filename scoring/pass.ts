@@ -14,7 +14,8 @@ export const BATCH_SIZE = 2000
 
 export interface ScoreOptions {
   signal?: AbortSignal
-  onProgress?: (scored: number) => void
+  /** `total` is the number flagged when the pass started (identities flagged later wait for the next pass). */
+  onProgress?: (scored: number, total: number) => void
   now?: Date
   batchSize?: number
 }
@@ -33,6 +34,8 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   options.signal?.throwIfAborted()
   await flagExpiredAcceptances(db, now)
   const context = await loadPassContext(db)
+  const pending = await sql<{ n: number }>`select count(*)::int as n from identities where needs_scoring`.execute(db)
+  const total = pending.rows[0]?.n ?? 0
   let scored = 0
   let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, 0, batchSize)
   try {
@@ -48,7 +51,7 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
       options.signal?.throwIfAborted()
       await writeBatch(db, planBatch(batch, context, now), now)
       scored += batch.length
-      options.onProgress?.(scored)
+      options.onProgress?.(scored, Math.max(total, scored))
     }
   } finally {
     await next?.catch(() => {})
@@ -73,7 +76,7 @@ export async function scoreIdentities(
     const batch = await fetchIdentitiesById(db, ids.slice(start, start + batchSize))
     await writeBatch(db, planBatch(batch, context, now), now)
     scored += batch.length
-    options.onProgress?.(scored)
+    options.onProgress?.(scored, ids.length)
   }
   return { scored }
 }

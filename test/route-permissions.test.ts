@@ -102,7 +102,7 @@ const ROUTES: Record<string, RouteSpec> = {
     action: { retry: { access: needs('execute:revocation:any'), form: (f) => ({ id: f.othersRevocationId }) } },
   },
   // Someone else's revocation, by id: only roles that read any revocation may open or act on it.
-  'revocations.$id': {
+  'revocations_.$id': {
     loader: needs('read:revocation:any'),
     params: (f) => ({ id: f.othersRevocationId }),
     action: {
@@ -191,7 +191,9 @@ beforeAll(async () => {
 })
 
 async function load(id: string) {
-  return (await import(path.join(ROUTES_DIR, readdirSync(ROUTES_DIR).find((file) => file.replace(/\.(tsx?|jsx?)$/, '') === id)!))) as {
+  const file = readdirSync(ROUTES_DIR).find((name) => name.replace(/\.(tsx?|jsx?)$/, '') === id)
+  if (!file) throw new Error(`app/routes has no module "${id}": update the table in test/route-permissions.test.ts`)
+  return (await import(path.join(ROUTES_DIR, file))) as {
     loader?: LoaderFunction
     action?: ActionFunction
   }
@@ -280,7 +282,7 @@ describe('route permissions', () => {
   }
 
   it('an API token never approves a revocation, even one created by an admin with every grantable scope', async () => {
-    const mod = await load('revocations.$id')
+    const mod = await load('revocations_.$id')
     const id = fixtures.pendingRevocationId
     const before = await database.current.db.selectFrom('revocations').select(['status', 'approved_by']).where('id', '=', id).executeTakeFirstOrThrow()
     expect(before).toEqual({ status: 'pending_approval', approved_by: null })

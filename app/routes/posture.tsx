@@ -46,6 +46,8 @@ export default function PosturePage() {
       removeHref: `/posture${toSearch({ ...filter, [key]: undefined })}`,
     }))
 
+  const ageHref = (bucket: { minDays: number | null; maxDays: number | null }) =>
+    bucket.minDays === null ? undefined : href({ credAgeMin: bucket.minDays, credAgeMax: bucket.maxDays ?? undefined })
   const cell = (dimension: string, severity: string) => breakdown.findings.find((c) => c.dimension === dimension && c.severity === severity)?.count ?? 0
   const hasMatrix = breakdown.findings.length > 0
 
@@ -222,28 +224,26 @@ export default function PosturePage() {
             />
             <ChartCard
               title="Credential age"
-              description="Age of each identity's oldest credential."
+              description="Active credentials by age since creation or last rotation."
               summary={topSummary(
                 breakdown.credentialAge.map((b) => ({ value: b.label, count: b.count })),
-                'identities',
+                'credentials',
               )}
               chart={
                 <ColumnBars
-                  data={breakdown.credentialAge.map((bucket, index) => ({
+                  data={breakdown.credentialAge.map((bucket) => ({
                     label: bucket.label,
                     value: bucket.count,
-                    href: href({ credAgeMin: bucket.minDays ?? undefined, credAgeMax: bucket.maxDays ?? undefined }),
-                    colour: index >= 3 ? SEVERITY_COLOURS.high : index === 2 ? SEVERITY_COLOURS.medium : SERIES_COLOURS[1],
+                    href: ageHref(bucket),
+                    colour: bucket.key === 'unknown' ? '#6b5ca5' : (bucket.minDays ?? 0) >= 366 ? SEVERITY_COLOURS.critical : (bucket.minDays ?? 0) >= 91 ? SEVERITY_COLOURS.high : SERIES_COLOURS[1],
                   }))}
-                  valueLabel="Identities"
+                  valueLabel="Active credentials"
                 />
               }
-              columns={[{ header: 'Oldest credential' }, { header: 'Identities', align: 'right' }]}
-              rows={breakdown.credentialAge.map((bucket) => ({
-                key: bucket.label,
-                href: href({ credAgeMin: bucket.minDays ?? undefined, credAgeMax: bucket.maxDays ?? undefined }),
-                cells: [bucket.label, n(bucket.count)],
-              }))}
+              columns={[{ header: 'Age' }, { header: 'Active credentials', align: 'right' }]}
+              rows={breakdown.credentialAge.map((bucket) => ({ key: bucket.key, href: ageHref(bucket), cells: [bucket.label, n(bucket.count)] }))}
+              empty="No active credentials."
+              footer="Each bar opens the identities whose oldest credential is that old."
             />
           </div>
 

@@ -58,7 +58,7 @@ export async function startDemoStandIns(options: {
  * this process, where the scans and revocations read it. Returns the variables it replaced, so
  * the caller can say so: a real key in the environment is shadowed while the demo runs.
  */
-export function applyStandInEnv(standIns: readonly DemoStandIn[], env: NodeJS.ProcessEnv = process.env): string[] {
+export function applyStandInEnv(standIns: readonly DemoStandIn[], env: Record<string, string | undefined> = process.env): string[] {
   const replaced: string[] = []
   for (const standIn of standIns) {
     for (const [name, value] of Object.entries(standIn.running.env)) {

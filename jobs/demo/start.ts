@@ -25,7 +25,7 @@ export interface DemoRuntime {
 
 export type DemoDecision = { run: true } | { run: false; reason: string }
 
-export async function decideDemo(db: Kysely<Database>, env: NodeJS.ProcessEnv = process.env): Promise<DemoDecision> {
+export async function decideDemo(db: Kysely<Database>, env: Readonly<Record<string, string | undefined>> = process.env): Promise<DemoDecision> {
   if (!demoAllowed(env)) return { run: false, reason: 'LEASH_DEMO=0' }
   const real = await countRealSources(db)
   if (real > 0) return { run: false, reason: `${real} real source${real === 1 ? ' is' : 's are'} configured` }
@@ -36,7 +36,7 @@ export async function startDemoEstate(options: {
   db: Kysely<Database>
   queue: ScanQueue | null
   log?: (line: string) => void
-  env?: NodeJS.ProcessEnv
+  env?: Readonly<Record<string, string | undefined>>
   stateFile?: string
   providers?: Readonly<Record<string, Provider<any>>>
   /** How often to look at the first scans' progress (ms). */

@@ -9,7 +9,7 @@ const OFF = new Set(['0', 'false', 'off', 'no'])
 const ON = new Set(['', '1', 'true', 'on', 'yes'])
 
 /** true unless LEASH_DEMO turns the demo off. */
-export function demoAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+export function demoAllowed(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const raw = (env.LEASH_DEMO ?? '').trim().toLowerCase()
   if (OFF.has(raw)) return false
   if (ON.has(raw)) return true
@@ -24,7 +24,7 @@ export function demoAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
  * LEASH_DEMO_STATE_FILE. It holds the stand-ins' ports so endpoints and identity ids stay the
  * same across restarts.
  */
-export function demoStateFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+export function demoStateFile(env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): string {
   const configured = env.LEASH_DEMO_STATE_FILE?.trim()
   return configured ? path.resolve(cwd, configured) : path.join(cwd, '.leash', 'demo.json')
 }

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import { json } from '../../db/connection.js'
-import { computeBreakdown } from '../../db/queries/posture.js'
+import { takePostureSnapshot } from '../../scoring/snapshots.js'
 import type { Database, Role } from '../../db/schema.js'
 
 export interface SeedSource {
@@ -26,6 +26,8 @@ export interface SeedSource {
 export interface DashboardSeed {
   identities: number
   sources: Record<string, SeedSource>
+  /** The seed's "now": today's snapshot carries this time. */
+  takenAt: Date
   showcase: {
     orphanAgent: number
     copilotBot: number
@@ -458,57 +460,45 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
   // Posture snapshots: the latest computed exactly from the rows; 29 earlier days drift towards it.
   await writeSnapshots(db, now, Object.values(sources), latestRun)
   await sql`analyze`.execute(db)
-  return { identities: n, sources, showcase: { orphanAgent, copilotBot, ownedRole } }
+  return { identities: n, sources, takenAt: now, showcase: { orphanAgent, copilotBot, ownedRole } }
 }
 
 async function writeSnapshots(db: Kysely<Database>, now: Date, sources: SeedSource[], latestRun: Map<string, string>): Promise<void> {
-  const scopes: (SeedSource | null)[] = [null, ...sources]
-  for (const scope of scopes) {
-    const filter = scope ? { source: scope.id } : {}
-    const all = await computeBreakdown(db, filter, null)
-    const agents = await computeBreakdown(db, { ...filter, agent: 'yes' }, null)
-    const aggregates = {
-      seededBy: SEED_MARKER,
-      ...toAggregates(all.breakdown),
-      agentsOnly: { ...toAggregates(agents.breakdown), ...agents.totals },
-    }
-    for (let day = 29; day >= 0; day--) {
-      // Older days were worse: more open findings and orphans, a lower posture score.
-      const drift = 1 + day * 0.012 + Math.sin(day * 1.7) * 0.035 + (day % 7 === 3 ? 0.05 : 0)
-      await db
-        .insertInto('posture_snapshots')
-        .values({
-          taken_at: new Date(now.getTime() - day * DAY - 4 * 60_000),
-          source_id: scope?.id ?? null,
-          scan_run_id: day === 0 && scope ? (latestRun.get(scope.id) ?? null) : null,
-          identities: Math.round(all.totals.identities * (1 - day * 0.004)),
-          agents: Math.round(all.totals.agents * (1 - day * 0.006)),
-          open_findings: Math.round(all.totals.openFindings * drift),
-          orphans: Math.round(all.totals.orphans * drift),
-          mean_risk: Math.min(100, all.totals.meanRisk * drift),
-          posture_score: Math.max(0, 100 - Math.min(100, all.totals.meanRisk * drift)),
-          aggregates: json(aggregates),
-        })
-        .execute()
+  // Today's snapshot is the real one scoring writes after a scan (estate and every source).
+  await takePostureSnapshot(db, { takenAt: now })
+  const today = await db
+    .selectFrom('posture_snapshots')
+    .selectAll()
+    .where('taken_at', '=', now)
+    .where((eb) => eb.or([eb('source_id', 'is', null), eb('source_id', 'in', sources.map((s) => s.id))]))
+    .execute()
+  for (const row of today) {
+    if (row.source_id && latestRun.has(row.source_id)) {
+      await db.updateTable('posture_snapshots').set({ scan_run_id: latestRun.get(row.source_id)! }).where('id', '=', row.id).execute()
     }
   }
-}
-
-function toAggregates(breakdown: Awaited<ReturnType<typeof computeBreakdown>>['breakdown']) {
-  const record = (rows: { value: string; count: number }[]) => Object.fromEntries(rows.map((row) => [row.value, row.count]))
-  const matrix: Record<string, Record<string, number>> = {}
-  for (const cell of breakdown.findings) (matrix[cell.dimension] ??= {})[cell.severity] = cell.count
-  return {
-    findingsByDimension: record(breakdown.findingsByDimension),
-    findingsBySeverity: record(breakdown.findingsBySeverity),
-    findingsByDimensionSeverity: matrix,
-    identitiesByProvider: record(breakdown.identitiesByProvider),
-    agentsByProvider: record(breakdown.agentsByProvider),
-    agentsByPlatform: record(breakdown.agentsByPlatform),
-    identitiesByOwnerStatus: record(breakdown.ownerStatus),
-    byOwner: record(breakdown.topOwners),
-    credentialAge: breakdown.credentialAge,
-    mttrDays: breakdown.mttrDays,
+  // 29 earlier days, marked as seeded: worse in the past (more findings and orphans), with some noise.
+  const history = []
+  for (const row of today) {
+    for (let day = 29; day >= 1; day--) {
+      const drift = 1 + day * 0.012 + Math.sin(day * 1.7) * 0.035 + (day % 7 === 3 ? 0.05 : 0)
+      const meanRisk = Math.min(100, Number(row.mean_risk) * drift)
+      history.push({
+        taken_at: new Date(now.getTime() - day * DAY),
+        source_id: row.source_id,
+        scan_run_id: null,
+        identities: Math.round(row.identities * (1 - day * 0.004)),
+        agents: Math.round(row.agents * (1 - day * 0.006)),
+        open_findings: Math.round(row.open_findings * drift),
+        orphans: Math.round(row.orphans * drift),
+        mean_risk: Math.round(meanRisk * 10) / 10,
+        posture_score: Math.round((100 - meanRisk) * 10) / 10,
+        aggregates: json({ ...(row.aggregates as Record<string, unknown>), seededBy: SEED_MARKER }),
+      })
+    }
+  }
+  for (let index = 0; index < history.length; index += 500) {
+    await db.insertInto('posture_snapshots').values(history.slice(index, index + 500)).execute()
   }
 }
 
@@ -536,8 +526,8 @@ export async function createSignedInUser(
 }
 
 /** Removes what seedDashboard wrote (its sources and everything under them, and its estate snapshots). */
-export async function removeDashboardSeed(db: Kysely<Database>, seed: Pick<DashboardSeed, 'sources'>): Promise<void> {
+export async function removeDashboardSeed(db: Kysely<Database>, seed: Pick<DashboardSeed, 'sources' | 'takenAt'>): Promise<void> {
   const ids = Object.values(seed.sources).map((source) => source.id)
   if (ids.length > 0) await db.deleteFrom('sources').where('id', 'in', ids).execute()
-  await sql`delete from posture_snapshots where source_id is null and aggregates ->> 'seededBy' = ${SEED_MARKER}`.execute(db)
+  await sql`delete from posture_snapshots where source_id is null and (aggregates ->> 'seededBy' = ${SEED_MARKER} or taken_at = ${seed.takenAt})`.execute(db)
 }

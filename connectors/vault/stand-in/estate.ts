@@ -32,7 +32,7 @@ const POLICIES: Record<string, string> = {
   'leash-scanner': 'path "sys/audit" {\n  capabilities = ["read", "sudo"]\n}\npath "sys/auth" {\n  capabilities = ["read"]\n}\npath "auth/token/accessors" {\n  capabilities = ["list", "sudo"]\n}',
   'leash-limited': 'path "auth/token/accessors" {\n  capabilities = ["list", "sudo"]\n}',
   'deploy-prod': 'path "secret/data/prod/*" {\n  capabilities = ["create", "read", "update"]\n}',
-  'agent-admin': 'path "*" {\n  capabilities = ["create", "read", "update", "delete", "list", "sudo"]\n}',
+  'break-glass-admin': 'path "*" {\n  capabilities = ["create", "read", "update", "delete", "list", "sudo"]\n}',
   readonly: 'path "secret/data/*" {\n  capabilities = ["read", "list"]\n}',
 }
 
@@ -50,14 +50,14 @@ function testEstate(now: number): VaultEstate {
     tok(r, now, 'token-leash-scanner', ['default', 'leash-scanner'], 1, 30, { owner: 'security@example.com' }, 'auth/token/create', false, SCANNER_TOKEN),
     tok(r, now, 'token-leash-limited', ['default', 'leash-limited'], 1, 30, null, 'auth/token/create', false, LIMITED_TOKEN),
     tok(r, now, 'root', ['root'], 700, null, null, 'auth/token/root', false),
-    tok(r, now, 'token-support-agent', ['default', 'agent-admin'], 200, null, { purpose: 'langgraph support agent' }, 'auth/token/create', true),
+    tok(r, now, 'token-support-agent', ['default', 'break-glass-admin'], 200, null, { purpose: 'langgraph support agent' }, 'auth/token/create', true),
     tok(r, now, 'approle', ['default', 'deploy-prod'], 2, 1, { role_name: 'ci-deployer' }, 'auth/approle/login', false),
     tok(r, now, 'ldap-alice', ['default', 'readonly'], 10, 32, { username: 'alice' }, 'auth/ldap/login/alice', false),
   ]
   const sid = (accessor: string, days: number, expiresInDays: number | null, metadata: Record<string, string>): VSecretId => ({ accessor, creation_time: isoAt(now, days), expiration_time: expiresInDays === null ? '0001-01-01T00:00:00Z' : isoAt(now, -expiresInDays), last_updated_time: isoAt(now, days), metadata })
   const roles: VRole[] = [
     { name: 'ci-deployer', token_policies: ['deploy-prod'], secret_id_ttl: 0, token_ttl: 3600, secretIds: [sid('84896a0c-1347-aa90-a4f6-aca8b7558780', 400, null, { owner: 'platform-team', created_by: 'bob@example.com' })], agent: false },
-    { name: 'support-agent', token_policies: ['agent-admin'], secret_id_ttl: 0, token_ttl: 0, secretIds: [sid('a1b2c3d4-0000-1111-2222-333344445555', 90, null, {}), sid('a1b2c3d4-0000-1111-2222-333344446666', 5, 25, { created_by: 'carol@example.com' })], agent: true },
+    { name: 'support-agent', token_policies: ['break-glass-admin'], secret_id_ttl: 0, token_ttl: 0, secretIds: [sid('a1b2c3d4-0000-1111-2222-333344445555', 90, null, {}), sid('a1b2c3d4-0000-1111-2222-333344446666', 5, 25, { created_by: 'carol@example.com' })], agent: true },
     { name: 'reporting', token_policies: ['readonly'], secret_id_ttl: 86400 * 30, token_ttl: 600, secretIds: [], agent: false },
   ]
   const secrets: VSecret[] = [
@@ -85,12 +85,12 @@ function generatedEstate(seed: string, target: number, now: number, audit: boole
     const env = pick(r, ENVS)
     const age = Math.floor(r() ** 2 * 1000) + 1
     if (x < 0.5) {
-      const policies = ['default', pick(r, ['readonly', 'deploy-prod', 'agent-admin', 'readonly'])]
+      const policies = ['default', pick(r, ['readonly', 'deploy-prod', 'break-glass-admin', 'readonly'])]
       tokens.push(tok(r, now, `token-${word}-${env}`, policies, age, r() < 0.35 ? null : 32, r() < 0.5 ? { owner: `${pick(r, ['alice', 'bob', 'carol', 'dave'])}@example.com` } : null, 'auth/token/create', agent))
     } else if (x < 0.65) {
       const secretIds: VSecretId[] = []
       for (let i = 0; i < Math.floor(r() * 3); i++) secretIds.push({ accessor: uuid(r), creation_time: isoAt(now, age), expiration_time: r() < 0.5 ? '0001-01-01T00:00:00Z' : isoAt(now, -30), last_updated_time: isoAt(now, age), metadata: r() < 0.5 ? { owner: 'platform-team' } : {} })
-      roles.push({ name: `${word}-${env}-${roles.length}`, token_policies: [pick(r, ['readonly', 'deploy-prod', 'agent-admin'])], secret_id_ttl: 0, token_ttl: 3600, secretIds, agent })
+      roles.push({ name: `${word}-${env}-${roles.length}`, token_policies: [pick(r, ['readonly', 'deploy-prod', 'break-glass-admin'])], secret_id_ttl: 0, token_ttl: 3600, secretIds, agent })
     } else {
       secrets.push({ path: `${env}/${word}/${token(r, 6)}`, created_time: isoAt(now, age), updated_time: isoAt(now, Math.floor(age * r())), current_version: 1 + Math.floor(r() * 4), custom_metadata: r() < 0.5 ? { owner: `${word.split('-')[0]}-team` } : {}, agent })
     }
