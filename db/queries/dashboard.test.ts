@@ -8,7 +8,17 @@ import { sql } from 'kysely'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
 import { seedDashboard, type DashboardSeed } from '../../test/seed/dashboard-seed.js'
-import { countIdentities, decodeCursor, identityFacets, identitySource, listIdentities, prepareIdentityFilter, streamIdentities } from './identities.js'
+import {
+  clearIdentitySummaryCache,
+  countIdentities,
+  decodeCursor,
+  identityFacets,
+  identitySource,
+  identitySummary,
+  listIdentities,
+  prepareIdentityFilter,
+  streamIdentities,
+} from './identities.js'
 import { getIdentityDetail, ownerHints } from './identity-detail.js'
 import { FilterError, identitySearch, parseIdentityFilter, SORTS, type IdentityFilter } from './identity-filter.js'
 import { computeBreakdown, getPostureOverview } from './posture.js'
@@ -154,6 +164,17 @@ describe('counts, facets and export', () => {
     expect(source.scale).toBeGreaterThan(1)
   })
 
+  it('caches counts and facets per filter for a minute, not per page', async () => {
+    const db = database.current.db
+    clearIdentitySummaryCache()
+    const first = await identitySummary(db, { provider: 'gcp' }, 1_000_000)
+    const again = await identitySummary(db, { provider: 'gcp' }, 1_030_000)
+    expect(again.cachedAt).toEqual(first.cachedAt)
+    expect(again.total).toEqual(first.total)
+    const later = await identitySummary(db, { provider: 'gcp' }, 1_070_000)
+    expect(later.cachedAt.getTime()).toBe(1_070_000)
+  })
+
   it('streams every matching identity in keyset chunks', async () => {
     const db = database.current.db
     let count = 0
@@ -194,11 +215,28 @@ describe('posture', () => {
     expect(overview.totals.openFindings).toBe(findings.rows[0]!.n)
   })
 
-  it('uses the agents-only section of the snapshot for the agent view', async () => {
+  it('computes the agents-only view live, since snapshots cover all NHIs', async () => {
     const overview = await getPostureOverview(database.current.db, { agent: 'yes' })
-    expect(overview.basis.kind).toBe('snapshot')
+    expect(overview.basis.kind).toBe('live')
     const agents = await sql<{ n: number }>`select count(*)::int as n from identities where is_agent and status <> 'gone'`.execute(database.current.db)
     expect(overview.totals.identities).toBe(agents.rows[0]!.n)
+    expect(overview.totals.agents).toBe(agents.rows[0]!.n)
+  })
+
+  it('reads the findings matrix and credential ages from the snapshot the scoring engine wrote', async () => {
+    const db = database.current.db
+    const overview = await getPostureOverview(db, {})
+    const cells = await sql<{ dimension: string; severity: string; count: number }>`
+      select f.dimension, f.severity, count(*)::int as count from findings f join identities i on i.id = f.identity_id
+       where f.status = 'open' and i.status in ('active','disabled') group by 1, 2`.execute(db)
+    for (const cell of cells.rows) {
+      expect(overview.breakdown.findings.find((c) => c.dimension === cell.dimension && c.severity === cell.severity)?.count, `${cell.dimension}/${cell.severity}`).toBe(cell.count)
+    }
+    const credentials = await sql<{ n: number }>`
+      select count(*)::int as n from credentials c join identities i on i.id = c.identity_id where c.status = 'active' and i.status in ('active','disabled')`.execute(db)
+    expect(overview.breakdown.credentialAge.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(credentials.rows[0]!.n)
+    const live = await computeBreakdown(db, { status: undefined }, null)
+    expect(live.breakdown.credentialAge.map((b) => b.key)).toEqual(overview.breakdown.credentialAge.map((b) => b.key))
   })
 })
 

@@ -375,6 +375,10 @@ export class ScanIngest {
     let changedCount = 0
     let changesWritten = 0
     await this.transaction(async () => {
+      // Every statement below has an index path (unique key, primary key, identity_id). While a
+      // first scan fills a table, its statistics say "tiny" and the planner would pick
+      // sequential scans, making each batch O(table): forbid them for this transaction.
+      await client.query('set local enable_seqscan = off')
       // The run must still be ours; this also row-locks it, so a stale-run sweep cannot fail it mid-flush.
       const owned = await client.query(
         `update scan_runs set heartbeat_at = now() where id = $1 and status = 'running' and worker_id is not distinct from $2 returning id`,

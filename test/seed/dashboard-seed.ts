@@ -14,6 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import { json } from '../../db/connection.js'
+import { rulesById } from '../../scoring/rules/index.js'
 import { takePostureSnapshot } from '../../scoring/snapshots.js'
 import type { Database, Role } from '../../db/schema.js'
 
@@ -47,6 +48,15 @@ const SOURCES = [
 ] as const
 
 const DAY = 86_400_000
+const SEEDED_RULES = [
+  'ownership_identity_no_owner',
+  'ownership_owner_inactive',
+  'privilege_identity_full_admin',
+  'privilege_identity_permissions_management',
+  'credential_age_secret_too_old',
+  'monitoring_identity_unused',
+  'monitoring_identity_no_last_used_data',
+] as const
 /** Marks the estate-wide snapshots this seed wrote, so removeDashboardSeed can find them. */
 const SEED_MARKER = 'dashboard-seed'
 
@@ -390,9 +400,17 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
     .execute()
 
   // Findings derived from the data, the way the rules would raise them.
+  const catalogue = sql.join(
+    SEEDED_RULES.map((id) => {
+      const rule = rulesById.get(id)
+      if (!rule) throw new Error(`The dashboard seed uses rule ${id}, which is not in scoring/rules.`)
+      return sql`(${id}, ${rule.dimension}, ${rule.severity}, ${rule.nhi})`
+    }),
+  )
   await sql`
     insert into findings (identity_id, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at)
-    select id, rule_id, dimension, severity, nhi, 'open', evidence, ${now}::timestamptz - make_interval(days => (id % 60)::int), ${now}::timestamptz from (
+    select id, derived.rule_id, catalogue.dimension, catalogue.severity, catalogue.nhi, 'open', evidence,
+           ${now}::timestamptz - make_interval(days => (id % 60)::int), ${now}::timestamptz from (
       select id, 'ownership_identity_no_owner' as rule_id, 'ownership' as dimension, case when is_agent then 'high' else 'medium' end as severity, 'NHI1' as nhi,
              jsonb_build_object('ownerSources', jsonb_build_array('tags', 'provider')) as evidence
         from (select * from identities where source_id in (${mine})) as identities where owner_status = 'none'
@@ -415,7 +433,9 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
       union all
       select id, 'monitoring_identity_no_last_used_data', 'monitoring', 'info', null, jsonb_build_object('reason', 'The provider reports no last-used time')
         from (select * from identities where source_id in (${mine})) as identities where not last_used_known
-    ) as derived`.execute(db)
+    ) as derived
+    -- Dimension, severity and NHI item come from the rule catalogue, as the scoring engine writes them.
+    join (values ${catalogue}) as catalogue (rule_id, dimension, severity, nhi) on catalogue.rule_id = derived.rule_id`.execute(db)
   // Some findings resolved over the last weeks (mean time to remediate).
   await sql`
     insert into findings (identity_id, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at, resolved_at)
