@@ -51,6 +51,8 @@ export interface ScanRunResult {
   source: string
   provider: string
   status: 'succeeded' | 'partial' | 'failed' | 'cancelled'
+  /** The source's first inventory: everything is new, so no per-identity "new" change events. */
+  baseline: boolean
   identities: { seen: number; new: number; changed: number; unchanged: number; retired: number; skipped: number }
   credentials: { seen: number; removed: number }
   entitlementsSeen: number
@@ -120,6 +122,7 @@ export async function executeScanRun(handle: { db: Kysely<Database>; pool: pg.Po
   let thrown: unknown = null
   let ingest: ScanIngest | null = null
   let stats: IngestStats | null = null
+  let baseline = false
   const progress: ScanProgress = { phase: 'scanning', identitiesSeen: 0, scopesFinished: 0, apiCalls: 0 }
   const report = () => {
     progress.apiCalls = apiCalls.total
@@ -170,6 +173,7 @@ export async function executeScanRun(handle: { db: Kysely<Database>; pool: pg.Po
         report()
       },
     })
+    baseline = ingest.baseline
     const ctx: ScanContext<unknown> = { sourceName: source.name, settings: parsed.data, signal: controller.signal, apiCalls, now: new Date() }
     for await (const event of provider.scan(ctx)) {
       if (controller.signal.aborted) break
@@ -294,6 +298,7 @@ export async function executeScanRun(handle: { db: Kysely<Database>; pool: pg.Po
     source: source.name,
     provider: source.provider,
     status,
+    baseline,
     identities: {
       seen: stats?.identitiesSeen ?? 0,
       new: stats?.identitiesNew ?? 0,
@@ -320,6 +325,7 @@ export async function executeScanRun(handle: { db: Kysely<Database>; pool: pg.Po
     apiCalls,
     retireWarning,
     summary: {
+      baseline,
       identities: result.identities,
       credentials: result.credentials,
       entitlementsSeen: result.entitlementsSeen,

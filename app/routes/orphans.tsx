@@ -28,7 +28,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     filter,
     page,
-    total,
+    total: { count: total.count, exact: total.exact },
     hints: Object.fromEntries(hints),
     canClaim: user.can('claim:identity:any'),
   }

@@ -11,7 +11,13 @@ import { type RawKey, transformOrganization } from './transform.js'
 function target(identity: NormalizedIdentity, credentialId?: string): RevocationTarget {
   const cred = identity.credentials.find((c) => !credentialId || c.externalId === credentialId) ?? null
   return {
-    identity: { externalId: identity.externalId, kind: identity.kind, accountId: identity.scope.accountId, displayName: identity.displayName, attributes: identity.attributes },
+    identity: {
+      externalId: identity.externalId,
+      kind: identity.kind,
+      accountId: identity.scope.accountId,
+      displayName: identity.displayName,
+      attributes: identity.attributes,
+    },
     credential: cred ? { externalId: cred.externalId, type: cred.type, status: cred.status } : null,
   }
 }
@@ -21,11 +27,24 @@ describe('Anthropic documented example', () => {
     // Source: https://platform.claude.com/docs/en/api/admin/api_keys/list (fixtures/SOURCES.md)
     const page = JSON.parse(readFileSync(new URL('./fixtures/list-api-keys.json', import.meta.url), 'utf8')) as { data: RawKey[] }
     const scope = { accountId: 'org', kind: 'organization' as const }
-    const dir = { users: new Map([['user_01WCz1FkmYMm4gnmykNKUu3Q', { id: 'user_01WCz1FkmYMm4gnmykNKUu3Q', email: 'dev@example.com', name: 'Dev', role: 'developer' }]]), workspaces: new Map() }
+    const dir = {
+      users: new Map([
+        [
+          'user_01WCz1FkmYMm4gnmykNKUu3Q',
+          { id: 'user_01WCz1FkmYMm4gnmykNKUu3Q', email: 'dev@example.com', name: 'Dev', role: 'developer' },
+        ],
+      ]),
+      workspaces: new Map(),
+    }
     const [id, ...rest] = transformOrganization(page.data, [], scope, dir, new Date('2025-01-01T00:00:00Z'))
     expect(rest).toHaveLength(0)
     expect(id).toMatchObject({ externalId: 'anthropic:api_key:apikey_01Rj2N8SVvo6BePZj99NhmiT', kind: 'api_key', status: 'active' })
-    expect(id?.credentials[0]).toMatchObject({ externalId: 'apikey_01Rj2N8SVvo6BePZj99NhmiT', status: 'active', expiresAt: null, lastUsedKnown: false })
+    expect(id?.credentials[0]).toMatchObject({
+      externalId: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
+      status: 'active',
+      expiresAt: null,
+      lastUsedKnown: false,
+    })
     expect(id?.credentials[0]?.createdAt?.toISOString()).toBe('2024-10-30T23:58:27.427Z')
     expect(id?.credentials[0]?.displayName).toBe('Developer Key (sk-ant-api03-R2D...igAA)')
     expect(id?.entitlements[0]).toMatchObject({ resource: 'workspaces/wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ', accessLevel: 'write' })
@@ -58,7 +77,9 @@ describe('Anthropic against the stand-in', () => {
     expect(scan.finished).toEqual([{ scope: 'org-test', complete: true }])
     expect(scan.identities).toHaveLength(standIn.declared.identities)
     expect(scan.identities.flatMap((i) => i.credentials)).toHaveLength(standIn.declared.credentials)
-    expect(scan.identities.filter((i) => i.agentSignals.some((s) => s.platform === 'anthropic' && s.weight === 1))).toHaveLength(standIn.declared.agents)
+    expect(scan.identities.filter((i) => i.agentSignals.some((s) => s.platform === 'anthropic' && s.weight === 1))).toHaveLength(
+      standIn.declared.agents,
+    )
     const byId = new Map(scan.identities.map((i) => [i.externalId, i]))
     expect(byId.get('anthropic:api_key:apikey_01DaveOrphan')?.owners[0]).toMatchObject({ ref: 'user_01Dave', active: false })
     expect(byId.get('anthropic:api_key:apikey_01BobDefault')?.entitlements[0]).toMatchObject({ resource: 'workspaces/default' })
@@ -70,7 +91,12 @@ describe('Anthropic against the stand-in', () => {
     expect(ci?.credentials.map((c) => c.externalId)).toEqual(['apikey_01ClaudeCodeCI'])
     expect(ci?.entitlements[0]).toMatchObject({ accessLevel: 'admin' })
     expect(ci?.owners[0]).toMatchObject({ ref: 'alice@example.com', active: true })
-    expect(scan.apiCalls.byOperation).toMatchObject({ 'anthropic:ListApiKeys': 1, 'anthropic:ListUsers': 1, 'anthropic:ListWorkspaces': 1, 'anthropic:ListServiceAccounts': 1 })
+    expect(scan.apiCalls.byOperation).toMatchObject({
+      'anthropic:ListApiKeys': 1,
+      'anthropic:ListUsers': 1,
+      'anthropic:ListWorkspaces': 1,
+      'anthropic:ListServiceAccounts': 1,
+    })
   })
 
   it('retries a throttled page after Retry-After', async () => {
@@ -85,7 +111,11 @@ describe('Anthropic against the stand-in', () => {
     standIn.inject({ match: /^GET \/v1\/organizations\/users/, kind: 'forbidden', times: 1 })
     const scan = await collectScan(anthropicProvider, scanContext(settings))
     expect(scan.problems).toHaveLength(1)
-    expect(scan.problems[0]).toMatchObject({ operation: 'anthropic:ListUsers', fatalForScope: false, permission: expect.stringContaining('Admin API') })
+    expect(scan.problems[0]).toMatchObject({
+      operation: 'anthropic:ListUsers',
+      fatalForScope: false,
+      permission: expect.stringContaining('Admin API'),
+    })
     const dave = scan.identities.find((i) => i.externalId === 'anthropic:api_key:apikey_01DaveOrphan')
     expect(dave?.owners[0]?.active).toBeNull()
     expect(dave?.unreadable.map((u) => u.field)).toContain('owners')
@@ -110,7 +140,11 @@ describe('Anthropic against the stand-in', () => {
     expect(deactivateApiKey.appliesTo(target(key))).toBe(true)
     expect(activateApiKey.appliesTo(target(key))).toBe(false)
     const plan = await deactivateApiKey.plan(ctx, target(key))
-    expect(plan).toMatchObject({ reversible: true, undoActionId: 'anthropic.api_key.activate', calls: [{ parameters: { api_key_id: 'apikey_01DaveOrphan', status: 'inactive' } }] })
+    expect(plan).toMatchObject({
+      reversible: true,
+      undoActionId: 'anthropic.api_key.activate',
+      calls: [{ parameters: { api_key_id: 'apikey_01DaveOrphan', status: 'inactive' } }],
+    })
 
     const restore = applyEnv({ [STANDIN_KEY_ENV]: STANDIN_READONLY_ADMIN_KEY })
     const refused = await deactivateApiKey.execute(actionContext(settings), target(key))

@@ -11,14 +11,23 @@ import { STANDIN_ADMIN_KEY, startAnthropicStandIn } from './stand-in/server.js'
 
 export const STANDIN_KEY_ENV = 'LEASH_STANDIN_ANTHROPIC_ADMIN_KEY'
 
-async function check(ctx: ScanContext<AnthropicSettings>, permission: string, detail: string, call: () => Promise<unknown>): Promise<PermissionCheck> {
+async function check(
+  ctx: ScanContext<AnthropicSettings>,
+  permission: string,
+  detail: string,
+  call: () => Promise<unknown>,
+): Promise<PermissionCheck> {
   try {
     await call()
     return { permission, status: 'present', detail }
   } catch (error) {
     rethrowIfAborted(error, ctx.signal)
     const status = httpStatusOf(error)
-    return { permission, status: status === 401 || status === 403 ? 'missing' : 'unknown', detail: scrubSecrets(error instanceof Error ? error.message : String(error)) }
+    return {
+      permission,
+      status: status === 401 || status === 403 ? 'missing' : 'unknown',
+      detail: scrubSecrets(error instanceof Error ? error.message : String(error)),
+    }
   }
 }
 
@@ -32,13 +41,28 @@ export const anthropicProvider: Provider<AnthropicSettings> = {
     try {
       client = createAnthropicClient(ctx.settings, ctx)
     } catch (error) {
-      if (error instanceof LeashError) return [{ permission: ctx.settings.apiKeyEnv ?? DEFAULT_ANTHROPIC_KEY_ENV, status: 'missing', detail: `${error.message} ${error.remedy}` }]
+      if (error instanceof LeashError)
+        return [
+          {
+            permission: ctx.settings.apiKeyEnv ?? DEFAULT_ANTHROPIC_KEY_ENV,
+            status: 'missing',
+            detail: `${error.message} ${error.remedy}`,
+          },
+        ]
       throw error
     }
     return [
-      await check(ctx, 'Admin API: read API keys', 'Lists API keys with status, workspace and creator.', () => client.organization.apiKeys.list({ limit: 1 })),
-      await check(ctx, 'Admin API: read members', 'Resolves key creators to people and tells who has left.', () => client.organization.users.list({ limit: 1 })),
-      { permission: 'Admin API: update API keys', status: 'unknown', detail: 'Needed only to set keys inactive; it cannot be tested without changing a key.' },
+      await check(ctx, 'Admin API: read API keys', 'Lists API keys with status, workspace and creator.', () =>
+        client.organization.apiKeys.list({ limit: 1 }),
+      ),
+      await check(ctx, 'Admin API: read members', 'Resolves key creators to people and tells who has left.', () =>
+        client.organization.users.list({ limit: 1 }),
+      ),
+      {
+        permission: 'Admin API: update API keys',
+        status: 'unknown',
+        detail: 'Needed only to set keys inactive; it cannot be tested without changing a key.',
+      },
     ]
   },
   revocationActions: anthropicRevocationActions,

@@ -34,7 +34,10 @@ export async function* scanAnthropic(ctx: ScanContext<AnthropicSettings>): Async
     client = createAnthropicClient(ctx.settings, ctx)
   } catch (error) {
     if (!(error instanceof LeashError)) throw error
-    yield { type: 'problem', problem: problem({ scope, operation: 'anthropic:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }) }
+    yield {
+      type: 'problem',
+      problem: problem({ scope, operation: 'anthropic:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }),
+    }
     yield { type: 'scope_finished', scope, complete: false }
     return
   }
@@ -46,7 +49,17 @@ export async function* scanAnthropic(ctx: ScanContext<AnthropicSettings>): Async
     rethrowIfAborted(error, ctx.signal)
     if (httpStatusOf(error) === 401) rejected = true
     if (fatal || rejected) complete = false
-    return { type: 'problem' as const, problem: problemFromError(error, { provider: 'Anthropic', scope, operation, permission: PERMISSION, fatalForScope: fatal, grantRemedy: GRANT }) }
+    return {
+      type: 'problem' as const,
+      problem: problemFromError(error, {
+        provider: 'Anthropic',
+        scope,
+        operation,
+        permission: PERMISSION,
+        fatalForScope: fatal,
+        grantRemedy: GRANT,
+      }),
+    }
   }
 
   const dir: Directory = { users: null, workspaces: new Map() }

@@ -11,7 +11,10 @@ export interface AnthropicSettings {
 
 export const anthropicSettingsSchema: z.ZodType<AnthropicSettings> = z
   .object({
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as ANTHROPIC_ADMIN_KEY, not a key').optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as ANTHROPIC_ADMIN_KEY, not a key')
+      .optional(),
     organizationId: z.string().min(1).optional(),
     baseUrl: z.string().url().optional(),
   })

@@ -3,7 +3,15 @@
  * Every Anthropic API key is an AI credential by definition (decisive `anthropic` signal).
  * The Admin API gives no last-used time for keys, so usage is reported as unreadable.
  */
-import type { AgentSignal, NormalizedCredential, NormalizedEntitlement, NormalizedIdentity, OwnerHint, ScanScope, UnreadablePart } from '../contract.js'
+import type {
+  AgentSignal,
+  NormalizedCredential,
+  NormalizedEntitlement,
+  NormalizedIdentity,
+  OwnerHint,
+  ScanScope,
+  UnreadablePart,
+} from '../contract.js'
 import { credential, environmentsFromName, fromIso, identity } from '../saas-kit/identity.js'
 
 export interface RawKey {
@@ -19,9 +27,26 @@ export interface RawKey {
   scope?: { type: string; workspace_id?: string } | null
   principal?: { type: string; user_id?: string; service_account_id?: string } | null
 }
-export interface RawUser { id: string; email: string; name: string; role: string }
-export interface RawWorkspace { id: string; name: string; archived_at?: string | null }
-export interface RawServiceAccount { id: string; name: string; description?: string | null; organization_role: string; created_at: string; archived_at?: string | null; created_by_actor_id?: string | null }
+export interface RawUser {
+  id: string
+  email: string
+  name: string
+  role: string
+}
+export interface RawWorkspace {
+  id: string
+  name: string
+  archived_at?: string | null
+}
+export interface RawServiceAccount {
+  id: string
+  name: string
+  description?: string | null
+  organization_role: string
+  created_at: string
+  archived_at?: string | null
+  created_by_actor_id?: string | null
+}
 
 export interface Directory {
   /** null when the member list could not be read. */
@@ -32,7 +57,13 @@ export interface Directory {
 const USAGE_UNREADABLE: UnreadablePart = { field: 'usage', operation: 'anthropic:ListApiKeys', permission: null }
 
 function signal(evidence: Record<string, unknown>): AgentSignal {
-  return { id: 'anthropic.api_credential', platform: 'anthropic', weight: 1, reason: 'An Anthropic API key or service account is an AI credential by definition.', evidence }
+  return {
+    id: 'anthropic.api_credential',
+    platform: 'anthropic',
+    weight: 1,
+    reason: 'An Anthropic API key or service account is an AI credential by definition.',
+    evidence,
+  }
 }
 
 export function keyWorkspaceId(key: RawKey): string | null {
@@ -59,9 +90,22 @@ function keyCredential(key: RawKey, now: Date): NormalizedCredential {
 
 function creator(actorId: string | null | undefined, actorType: string | undefined, dir: Directory): OwnerHint[] {
   if (!actorId) return []
-  if (actorType && actorType !== 'user') return [{ ref: actorId, kind: 'unknown', role: 'creator', source: 'provider', displayName: null, active: null, canAddCredentials: false }]
+  if (actorType && actorType !== 'user')
+    return [
+      { ref: actorId, kind: 'unknown', role: 'creator', source: 'provider', displayName: null, active: null, canAddCredentials: false },
+    ]
   const user = dir.users?.get(actorId)
-  return [{ ref: user?.email ?? actorId, kind: 'person', role: 'creator', source: 'provider', displayName: user?.name ?? null, active: dir.users ? Boolean(user) : null, canAddCredentials: false }]
+  return [
+    {
+      ref: user?.email ?? actorId,
+      kind: 'person',
+      role: 'creator',
+      source: 'provider',
+      displayName: user?.name ?? null,
+      active: dir.users ? Boolean(user) : null,
+      canAddCredentials: false,
+    },
+  ]
 }
 
 function workspaceEntitlement(key: RawKey, dir: Directory): NormalizedEntitlement {
@@ -93,7 +137,14 @@ export function transformPersonKey(key: RawKey, scope: ScanScope, dir: Directory
     scope,
     status: cred.status === 'active' ? 'active' : 'disabled',
     createdAt: cred.createdAt,
-    attributes: { provider: 'anthropic', keyId: key.id, workspaceId: ws, workspaceName: wsName, anthropicStatus: key.status, createdBy: key.created_by ?? null },
+    attributes: {
+      provider: 'anthropic',
+      keyId: key.id,
+      workspaceId: ws,
+      workspaceName: wsName,
+      anthropicStatus: key.status,
+      createdBy: key.created_by ?? null,
+    },
     consoleUrl: consoleUrl(),
     credentials: [cred],
     entitlements: [workspaceEntitlement(key, dir)],
@@ -105,10 +156,23 @@ export function transformPersonKey(key: RawKey, scope: ScanScope, dir: Directory
   })
 }
 
-export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], scope: ScanScope, dir: Directory, now: Date): NormalizedIdentity {
+export function transformServiceAccount(
+  sa: RawServiceAccount,
+  keys: RawKey[],
+  scope: ScanScope,
+  dir: Directory,
+  now: Date,
+): NormalizedIdentity {
   const creds = keys.map((k) => keyCredential(k, now))
   const entitlements: NormalizedEntitlement[] = [
-    { action: `anthropic:organization.${sa.organization_role}`, resource: '*', accessLevel: sa.organization_role === 'admin' ? 'admin' : 'write', sourceKind: 'role_assignment', sourceRef: `organization_role:${sa.organization_role}`, conditional: false },
+    {
+      action: `anthropic:organization.${sa.organization_role}`,
+      resource: '*',
+      accessLevel: sa.organization_role === 'admin' ? 'admin' : 'write',
+      sourceKind: 'role_assignment',
+      sourceRef: `organization_role:${sa.organization_role}`,
+      conditional: false,
+    },
     ...keys.map((k) => workspaceEntitlement(k, dir)),
   ]
   return identity({
@@ -118,7 +182,13 @@ export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], s
     scope,
     status: sa.archived_at ? 'disabled' : 'active',
     createdAt: fromIso(sa.created_at),
-    attributes: { provider: 'anthropic', serviceAccountId: sa.id, description: sa.description ?? null, organizationRole: sa.organization_role, keyIds: keys.map((k) => k.id) },
+    attributes: {
+      provider: 'anthropic',
+      serviceAccountId: sa.id,
+      description: sa.description ?? null,
+      organizationRole: sa.organization_role,
+      keyIds: keys.map((k) => k.id),
+    },
     consoleUrl: consoleUrl(),
     credentials: creds,
     entitlements,
@@ -134,11 +204,18 @@ export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], s
  * Person keys become `api_key` identities; keys acting as a service account become its
  * credentials. Archived keys are permanently unusable and are left out (so they retire).
  */
-export function transformOrganization(keys: RawKey[], serviceAccounts: RawServiceAccount[], scope: ScanScope, dir: Directory, now: Date): NormalizedIdentity[] {
+export function transformOrganization(
+  keys: RawKey[],
+  serviceAccounts: RawServiceAccount[],
+  scope: ScanScope,
+  dir: Directory,
+  now: Date,
+): NormalizedIdentity[] {
   const out: NormalizedIdentity[] = []
   const bySa = new Map<string, RawKey[]>()
   for (const key of keys) {
-    if (!key.id || !key.created_at || !key.status) throw new Error(`Anthropic returned an API key without id, created_at or status: ${JSON.stringify(key).slice(0, 200)}`)
+    if (!key.id || !key.created_at || !key.status)
+      throw new Error(`Anthropic returned an API key without id, created_at or status: ${JSON.stringify(key).slice(0, 200)}`)
     if (key.status === 'archived') continue
     const saId = keyServiceAccountId(key)
     if (saId) bySa.set(saId, [...(bySa.get(saId) ?? []), key])
@@ -152,7 +229,15 @@ export function transformOrganization(keys: RawKey[], serviceAccounts: RawServic
   }
   for (const [saId, saKeys] of bySa) {
     if (known.has(saId)) continue
-    out.push(transformServiceAccount({ id: saId, name: (saKeys[0] as RawKey).name, organization_role: 'developer', created_at: (saKeys[0] as RawKey).created_at }, saKeys, scope, dir, now))
+    out.push(
+      transformServiceAccount(
+        { id: saId, name: (saKeys[0] as RawKey).name, organization_role: 'developer', created_at: (saKeys[0] as RawKey).created_at },
+        saKeys,
+        scope,
+        dir,
+        now,
+      ),
+    )
   }
   return out
 }

@@ -42,33 +42,58 @@ function appPrivateKey(settings: GitHubSettings): string {
   const envName = settings.app?.privateKeyPathEnv as string
   const path = process.env[envName]
   if (!path) {
-    throw new LeashError(`The GitHub App private key path variable ${envName} is not set.`, `Download the app's private key (.pem) and export its path as ${envName}.`)
+    throw new LeashError(
+      `The GitHub App private key path variable ${envName} is not set.`,
+      `Download the app's private key (.pem) and export its path as ${envName}.`,
+    )
   }
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
-    throw new LeashError(`Cannot read the GitHub App private key at ${path} (from ${envName}): ${(error as Error).message}.`, 'Check the path and that the Leash process may read the file.')
+    throw new LeashError(
+      `Cannot read the GitHub App private key at ${path} (from ${envName}): ${(error as Error).message}.`,
+      'Check the path and that the Leash process may read the file.',
+    )
   }
 }
 
 /** A client for one organization. */
-export async function createGitHubClient(settings: GitHubSettings, org: string, ctx: { apiCalls: ApiCallCounter; signal: AbortSignal }): Promise<Octokit> {
+export async function createGitHubClient(
+  settings: GitHubSettings,
+  org: string,
+  ctx: { apiCalls: ApiCallCounter; signal: AbortSignal },
+): Promise<Octokit> {
   const baseUrl = settings.baseUrl ?? DEFAULT_GITHUB_BASE_URL
   const request = requestOptions(ctx)
   if (settings.app) {
     const privateKey = appPrivateKey(settings)
     let installationId = settings.app.installationIds?.[org]
     if (!installationId) {
-      const asApp = new Octokit({ authStrategy: createAppAuth, auth: { appId: settings.app.appId, privateKey }, baseUrl, request, log: silent })
+      const asApp = new Octokit({
+        authStrategy: createAppAuth,
+        auth: { appId: settings.app.appId, privateKey },
+        baseUrl,
+        request,
+        log: silent,
+      })
       const { data } = await asApp.rest.apps.getOrgInstallation({ org })
       installationId = data.id
     }
-    return new Octokit({ authStrategy: createAppAuth, auth: { appId: settings.app.appId, privateKey, installationId }, baseUrl, request, log: silent })
+    return new Octokit({
+      authStrategy: createAppAuth,
+      auth: { appId: settings.app.appId, privateKey, installationId },
+      baseUrl,
+      request,
+      log: silent,
+    })
   }
   const envName = settings.tokenEnv ?? DEFAULT_GITHUB_TOKEN_ENV
   const token = process.env[envName]
   if (!token) {
-    throw new LeashError(`The GitHub token variable ${envName} is not set.`, `Export a token as ${envName}, or configure a GitHub App (recommended) in the source settings.`)
+    throw new LeashError(
+      `The GitHub token variable ${envName} is not set.`,
+      `Export a token as ${envName}, or configure a GitHub App (recommended) in the source settings.`,
+    )
   }
   return new Octokit({ auth: token, baseUrl, request, log: silent })
 }
@@ -78,7 +103,10 @@ export function createGitHubOwnerClient(settings: GitHubSettings, ctx: { apiCall
   if (!settings.ownerTokenEnv) return null
   const token = process.env[settings.ownerTokenEnv]
   if (!token) {
-    throw new LeashError(`The GitHub owner token variable ${settings.ownerTokenEnv} is not set.`, `Export an organization owner's token (read:org) as ${settings.ownerTokenEnv}, or remove ownerTokenEnv from the source settings.`)
+    throw new LeashError(
+      `The GitHub owner token variable ${settings.ownerTokenEnv} is not set.`,
+      `Export an organization owner's token (read:org) as ${settings.ownerTokenEnv}, or remove ownerTokenEnv from the source settings.`,
+    )
   }
   return new Octokit({ auth: token, baseUrl: settings.baseUrl ?? DEFAULT_GITHUB_BASE_URL, request: requestOptions(ctx), log: silent })
 }

@@ -16,7 +16,13 @@ function fixture<T>(name: string): T {
 function target(identity: NormalizedIdentity): RevocationTarget {
   const cred = identity.credentials[0] ?? null
   return {
-    identity: { externalId: identity.externalId, kind: identity.kind, accountId: identity.scope.accountId, displayName: identity.displayName, attributes: identity.attributes },
+    identity: {
+      externalId: identity.externalId,
+      kind: identity.kind,
+      accountId: identity.scope.accountId,
+      displayName: identity.displayName,
+      attributes: identity.attributes,
+    },
     credential: cred ? { externalId: cred.externalId, type: cred.type, status: cred.status } : null,
   }
 }
@@ -26,8 +32,21 @@ describe('GitHub documented examples', () => {
   it('parses the List fine-grained token grants example verbatim', () => {
     // Source: docs.github.com REST reference, orgs/personal-access-tokens (fixtures/SOURCES.md)
     const [grant] = fixture<RawPatGrant[]>('list-pat-grants.json')
-    const id = transformPatGrant(grant as RawPatGrant, 'octo-org', scope, new Set(['octocat']), 'https://github.com/organizations/octo-org', new Date('2023-06-01T00:00:00Z'))
-    expect(id).toMatchObject({ externalId: 'github:octo-org:fine_grained_pat:25381', kind: 'token', status: 'active', lastUsedAt: null, lastUsedKnown: true })
+    const id = transformPatGrant(
+      grant as RawPatGrant,
+      'octo-org',
+      scope,
+      new Set(['octocat']),
+      'https://github.com/organizations/octo-org',
+      new Date('2023-06-01T00:00:00Z'),
+    )
+    expect(id).toMatchObject({
+      externalId: 'github:octo-org:fine_grained_pat:25381',
+      kind: 'token',
+      status: 'active',
+      lastUsedAt: null,
+      lastUsedKnown: true,
+    })
     expect(id.credentials[0]).toMatchObject({ externalId: '98716', type: 'token', status: 'active' })
     expect(id.credentials[0]?.expiresAt?.toISOString()).toBe('2023-11-16T15:47:09.000Z')
     expect(id.entitlements.map((e) => [e.action, e.resource, e.accessLevel])).toEqual([
@@ -116,9 +135,16 @@ describe('GitHub against the stand-in', () => {
   it('with a plain token: fine-grained grants are unreadable, reported as a problem, and that scope is incomplete', async () => {
     const restore = applyEnv({ LEASH_TEST_GITHUB_TOKEN: STANDIN_OWNER_TOKEN })
     try {
-      const scan = await collectScan(githubProvider, scanContext({ organizations: ['acme-agents'], tokenEnv: 'LEASH_TEST_GITHUB_TOKEN', baseUrl: standIn.url }))
+      const scan = await collectScan(
+        githubProvider,
+        scanContext({ organizations: ['acme-agents'], tokenEnv: 'LEASH_TEST_GITHUB_TOKEN', baseUrl: standIn.url }),
+      )
       expect(scan.problems).toHaveLength(1)
-      expect(scan.problems[0]).toMatchObject({ operation: 'github:ListPatGrants', fatalForScope: true, permission: expect.stringContaining('Personal access tokens: read') })
+      expect(scan.problems[0]).toMatchObject({
+        operation: 'github:ListPatGrants',
+        fatalForScope: true,
+        permission: expect.stringContaining('Personal access tokens: read'),
+      })
       expect(scan.finished).toContainEqual({ scope: 'acme-agents', complete: false })
       expect(scan.finished).toContainEqual({ scope: 'acme-agents/deploy-keys', complete: true })
       expect(scan.identities.some((i) => i.attributes.tokenKind === 'fine_grained')).toBe(false)
@@ -130,7 +156,10 @@ describe('GitHub against the stand-in', () => {
   it('a member token: refused deploy keys mark only the deploy-key scope incomplete', async () => {
     const restore = applyEnv({ LEASH_TEST_GITHUB_TOKEN: STANDIN_MEMBER_TOKEN })
     try {
-      const scan = await collectScan(githubProvider, scanContext({ organizations: ['acme-agents'], tokenEnv: 'LEASH_TEST_GITHUB_TOKEN', baseUrl: standIn.url }))
+      const scan = await collectScan(
+        githubProvider,
+        scanContext({ organizations: ['acme-agents'], tokenEnv: 'LEASH_TEST_GITHUB_TOKEN', baseUrl: standIn.url }),
+      )
       const keyProblems = scan.problems.filter((p) => p.operation === 'github:ListDeployKeys')
       expect(keyProblems).toHaveLength(3)
       expect(keyProblems[0]?.permission).toContain('Administration: read')
@@ -167,7 +196,10 @@ describe('GitHub against the stand-in', () => {
 
     const pat = target(find('github:acme-agents:fine_grained_pat:25382'))
     expect(revokeFineGrainedPat.appliesTo(pat)).toBe(true)
-    expect((await revokeFineGrainedPat.plan(ctx, pat)).calls[0]).toMatchObject({ operation: 'github:UpdatePatAccesses', parameters: { action: 'revoke', pat_ids: [25382] } })
+    expect((await revokeFineGrainedPat.plan(ctx, pat)).calls[0]).toMatchObject({
+      operation: 'github:UpdatePatAccesses',
+      parameters: { action: 'revoke', pat_ids: [25382] },
+    })
     expect(await revokeFineGrainedPat.verify(ctx, pat)).toMatchObject({ verified: false })
     expect(await revokeFineGrainedPat.execute(ctx, pat)).toMatchObject({ ok: true })
     expect(await revokeFineGrainedPat.verify(ctx, pat)).toMatchObject({ verified: true })

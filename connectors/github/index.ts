@@ -15,14 +15,23 @@ import { STANDIN_OWNER_TOKEN, startGitHubStandIn } from './stand-in/server.js'
 export const STANDIN_APP_KEY_PATH_ENV = 'LEASH_STANDIN_GITHUB_APP_KEY_PATH'
 export const STANDIN_OWNER_TOKEN_ENV = 'LEASH_STANDIN_GITHUB_OWNER_TOKEN'
 
-async function check(ctx: ScanContext<GitHubSettings>, permission: string, detail: string, call: () => Promise<unknown>): Promise<PermissionCheck> {
+async function check(
+  ctx: ScanContext<GitHubSettings>,
+  permission: string,
+  detail: string,
+  call: () => Promise<unknown>,
+): Promise<PermissionCheck> {
   try {
     await call()
     return { permission, status: 'present', detail }
   } catch (error) {
     rethrowIfAborted(error, ctx.signal)
     const status = httpStatusOf(error)
-    return { permission, status: status === 401 || status === 403 ? 'missing' : 'unknown', detail: scrubSecrets(error instanceof Error ? error.message : String(error)) }
+    return {
+      permission,
+      status: status === 401 || status === 403 ? 'missing' : 'unknown',
+      detail: scrubSecrets(error instanceof Error ? error.message : String(error)),
+    }
   }
 }
 
@@ -43,11 +52,31 @@ export const githubProvider: Provider<GitHubSettings> = {
         checks.push({ permission: `${org}: credentials`, status: 'missing', detail })
         continue
       }
-      checks.push(await check(ctx, `${org}: ${PERMISSIONS.installations}`, 'Lists app installations and their permissions.', () => octokit.rest.orgs.listAppInstallations({ org, per_page: 1 })))
-      checks.push(await check(ctx, `${org}: ${PERMISSIONS.patGrants}`, 'Lists fine-grained tokens granted to the organization.', () => octokit.rest.orgs.listPatGrants({ org, per_page: 1 })))
-      checks.push(await check(ctx, `${org}: ${PERMISSIONS.repos}`, 'Lists repositories to read their deploy keys.', () => octokit.rest.repos.listForOrg({ org, per_page: 1 })))
+      checks.push(
+        await check(ctx, `${org}: ${PERMISSIONS.installations}`, 'Lists app installations and their permissions.', () =>
+          octokit.rest.orgs.listAppInstallations({ org, per_page: 1 }),
+        ),
+      )
+      checks.push(
+        await check(ctx, `${org}: ${PERMISSIONS.patGrants}`, 'Lists fine-grained tokens granted to the organization.', () =>
+          octokit.rest.orgs.listPatGrants({ org, per_page: 1 }),
+        ),
+      )
+      checks.push(
+        await check(ctx, `${org}: ${PERMISSIONS.repos}`, 'Lists repositories to read their deploy keys.', () =>
+          octokit.rest.repos.listForOrg({ org, per_page: 1 }),
+        ),
+      )
       const owner = createGitHubOwnerClient(ctx.settings, ctx)
-      if (owner) checks.push(await check(ctx, `${org}: ${PERMISSIONS.sso}`, 'Lists SSO-authorized classic tokens.', () => owner.request('GET /orgs/{org}/credential-authorizations', { org, per_page: 1 }).catch((e: unknown) => { if (httpStatusOf(e) === 404) return null; throw e })))
+      if (owner)
+        checks.push(
+          await check(ctx, `${org}: ${PERMISSIONS.sso}`, 'Lists SSO-authorized classic tokens.', () =>
+            owner.request('GET /orgs/{org}/credential-authorizations', { org, per_page: 1 }).catch((e: unknown) => {
+              if (httpStatusOf(e) === 404) return null
+              throw e
+            }),
+          ),
+        )
     }
     return checks
   },
@@ -59,7 +88,12 @@ export const githubProvider: Provider<GitHubSettings> = {
     const keyPath = join(dir, 'app.pem')
     writeFileSync(keyPath, standIn.appPrivateKey, { mode: 0o600 })
     return {
-      settings: { organizations: [standIn.estate.org], app: { appId: standIn.appId, privateKeyPathEnv: STANDIN_APP_KEY_PATH_ENV }, ownerTokenEnv: STANDIN_OWNER_TOKEN_ENV, baseUrl: standIn.url },
+      settings: {
+        organizations: [standIn.estate.org],
+        app: { appId: standIn.appId, privateKeyPathEnv: STANDIN_APP_KEY_PATH_ENV },
+        ownerTokenEnv: STANDIN_OWNER_TOKEN_ENV,
+        baseUrl: standIn.url,
+      },
       env: { [STANDIN_APP_KEY_PATH_ENV]: keyPath, [STANDIN_OWNER_TOKEN_ENV]: STANDIN_OWNER_TOKEN },
       declared: standIn.declared,
       async stop() {

@@ -15,7 +15,8 @@ type Ctx = ActionContext<GitHubSettings>
 
 function attr<T extends string | number>(target: RevocationTarget, name: string): T {
   const value = target.identity.attributes[name]
-  if (value === undefined || value === null || value === '') throw new Error(`The identity ${target.identity.externalId} has no ${name}; rescan the source before revoking.`)
+  if (value === undefined || value === null || value === '')
+    throw new Error(`The identity ${target.identity.externalId} has no ${name}; rescan the source before revoking.`)
   return value as T
 }
 
@@ -28,13 +29,19 @@ async function ownerClient(ctx: Ctx, org: string): Promise<Octokit> {
   return createGitHubOwnerClient(ctx.settings, ctx) ?? client(ctx, org)
 }
 
-async function run(operation: string, parameters: Record<string, unknown>, call: () => Promise<{ status: number }>, alreadyDone: (status: number | undefined) => boolean): Promise<ExecutionResult> {
+async function run(
+  operation: string,
+  parameters: Record<string, unknown>,
+  call: () => Promise<{ status: number }>,
+  alreadyDone: (status: number | undefined) => boolean,
+): Promise<ExecutionResult> {
   const at = new Date().toISOString()
   try {
     const res = await call()
     return { calls: [{ operation, parameters, ok: true, response: { status: res.status }, error: null, at }], ok: true, error: null }
   } catch (error) {
-    if (alreadyDone(httpStatusOf(error))) return { calls: [{ operation, parameters, ok: true, response: { alreadyAbsent: true }, error: null, at }], ok: true, error: null }
+    if (alreadyDone(httpStatusOf(error)))
+      return { calls: [{ operation, parameters, ok: true, response: { alreadyAbsent: true }, error: null, at }], ok: true, error: null }
     const message = scrubSecrets(error instanceof Error ? error.message : String(error))
     return { calls: [{ operation, parameters, ok: false, response: null, error: message, at }], ok: false, error: message }
   }
@@ -58,7 +65,13 @@ export const revokeFineGrainedPat: RevocationAction<GitHubSettings> = {
     return {
       actionId: this.id,
       summary: `Revoke ${target.identity.displayName}'s access to ${org}. The token keeps working elsewhere; its owner must request access again to reach ${org}.`,
-      calls: [{ operation: 'github:UpdatePatAccesses', parameters: { org, action: 'revoke', pat_ids: [grantId] }, effect: `POST /orgs/${org}/personal-access-tokens {"action":"revoke","pat_ids":[${grantId}]}` }],
+      calls: [
+        {
+          operation: 'github:UpdatePatAccesses',
+          parameters: { org, action: 'revoke', pat_ids: [grantId] },
+          effect: `POST /orgs/${org}/personal-access-tokens {"action":"revoke","pat_ids":[${grantId}]}`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
       caveats: [
@@ -72,16 +85,37 @@ export const revokeFineGrainedPat: RevocationAction<GitHubSettings> = {
     const grantId = attr<number>(target, 'patGrantId')
     const owner = attr<string>(target, 'owner')
     if (!(await grantExists(ctx, org, owner, grantId))) {
-      return { calls: [{ operation: 'github:ListPatGrants', parameters: { org, owner }, ok: true, response: { alreadyAbsent: true }, error: null, at: new Date().toISOString() }], ok: true, error: null }
+      return {
+        calls: [
+          {
+            operation: 'github:ListPatGrants',
+            parameters: { org, owner },
+            ok: true,
+            response: { alreadyAbsent: true },
+            error: null,
+            at: new Date().toISOString(),
+          },
+        ],
+        ok: true,
+        error: null,
+      }
     }
     const octokit = await client(ctx, org)
-    return run('github:UpdatePatAccesses', { org, action: 'revoke', pat_ids: [grantId] }, () => octokit.rest.orgs.updatePatAccesses({ org, action: 'revoke', pat_ids: [grantId] }), (s) => s === 404)
+    return run(
+      'github:UpdatePatAccesses',
+      { org, action: 'revoke', pat_ids: [grantId] },
+      () => octokit.rest.orgs.updatePatAccesses({ org, action: 'revoke', pat_ids: [grantId] }),
+      (s) => s === 404,
+    )
   },
   async verify(ctx, target): Promise<VerificationResult> {
     const org = attr<string>(target, 'org')
     const grantId = attr<number>(target, 'patGrantId')
     const exists = await grantExists(ctx, org, attr<string>(target, 'owner'), grantId)
-    return { verified: !exists, observed: exists ? `Token grant ${grantId} still has access to ${org}.` : `Token grant ${grantId} is no longer listed for ${org}.` }
+    return {
+      verified: !exists,
+      observed: exists ? `Token grant ${grantId} still has access to ${org}.` : `Token grant ${grantId} is no longer listed for ${org}.`,
+    }
   },
 }
 
@@ -97,25 +131,45 @@ export const removeSsoAuthorization: RevocationAction<GitHubSettings> = {
     return {
       actionId: this.id,
       summary: `Remove the SAML SSO authorization of ${target.identity.displayName} for ${org}: the token can no longer reach ${org}'s resources.`,
-      calls: [{ operation: 'github:RemoveSamlSsoAuthorization', parameters: { org, credential_id: id }, effect: `DELETE /orgs/${org}/credential-authorizations/${id}` }],
+      calls: [
+        {
+          operation: 'github:RemoveSamlSsoAuthorization',
+          parameters: { org, credential_id: id },
+          effect: `DELETE /orgs/${org}/credential-authorizations/${id}`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
-      caveats: ['The token still exists and works outside this organization; only its owner can delete it.', 'Needs an organization owner token with admin:org.'],
+      caveats: [
+        'The token still exists and works outside this organization; only its owner can delete it.',
+        'Needs an organization owner token with admin:org.',
+      ],
     }
   },
   async execute(ctx, target) {
     const org = attr<string>(target, 'org')
     const id = attr<number>(target, 'credentialId')
     const octokit = await ownerClient(ctx, org)
-    return run('github:RemoveSamlSsoAuthorization', { org, credential_id: id }, () => octokit.request('DELETE /orgs/{org}/credential-authorizations/{credential_id}', { org, credential_id: id }), (s) => s === 404)
+    return run(
+      'github:RemoveSamlSsoAuthorization',
+      { org, credential_id: id },
+      () => octokit.request('DELETE /orgs/{org}/credential-authorizations/{credential_id}', { org, credential_id: id }),
+      (s) => s === 404,
+    )
   },
   async verify(ctx, target) {
     const org = attr<string>(target, 'org')
     const id = attr<number>(target, 'credentialId')
     const octokit = await ownerClient(ctx, org)
-    const auths = (await octokit.paginate('GET /orgs/{org}/credential-authorizations', { org, per_page: 100 })) as RawCredentialAuthorization[]
+    const auths = (await octokit.paginate('GET /orgs/{org}/credential-authorizations', {
+      org,
+      per_page: 100,
+    })) as RawCredentialAuthorization[]
     const still = auths.some((a) => a.credential_id === id)
-    return { verified: !still, observed: still ? `Credential ${id} is still authorized for ${org}.` : `Credential ${id} is no longer authorized for ${org}.` }
+    return {
+      verified: !still,
+      observed: still ? `Credential ${id} is still authorized for ${org}.` : `Credential ${id} is no longer authorized for ${org}.`,
+    }
   },
 }
 
@@ -132,10 +186,19 @@ export const deleteDeployKey: RevocationAction<GitHubSettings> = {
     return {
       actionId: this.id,
       summary: `Delete deploy key ${target.identity.displayName} from ${org}/${repo}. Machines using it lose access at once.`,
-      calls: [{ operation: 'github:DeleteDeployKey', parameters: { owner: org, repo, key_id: id }, effect: `DELETE /repos/${org}/${repo}/keys/${id}` }],
+      calls: [
+        {
+          operation: 'github:DeleteDeployKey',
+          parameters: { owner: org, repo, key_id: id },
+          effect: `DELETE /repos/${org}/${repo}/keys/${id}`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
-      caveats: ['GitHub cannot disable a deploy key, only delete it. A repository admin can add the same public key again if needed.', 'Needs repository administration write access.'],
+      caveats: [
+        'GitHub cannot disable a deploy key, only delete it. A repository admin can add the same public key again if needed.',
+        'Needs repository administration write access.',
+      ],
     }
   },
   async execute(ctx, target) {
@@ -143,7 +206,12 @@ export const deleteDeployKey: RevocationAction<GitHubSettings> = {
     const repo = attr<string>(target, 'repo')
     const id = attr<number>(target, 'deployKeyId')
     const octokit = await client(ctx, org)
-    return run('github:DeleteDeployKey', { owner: org, repo, key_id: id }, () => octokit.rest.repos.deleteDeployKey({ owner: org, repo, key_id: id }), (s) => s === 404)
+    return run(
+      'github:DeleteDeployKey',
+      { owner: org, repo, key_id: id },
+      () => octokit.rest.repos.deleteDeployKey({ owner: org, repo, key_id: id }),
+      (s) => s === 404,
+    )
   },
   async verify(ctx, target) {
     const org = attr<string>(target, 'org')
@@ -183,7 +251,11 @@ export const removeAppInstallation: RevocationAction<GitHubSettings> = {
     }
   },
   async execute(_ctx, target) {
-    return { calls: [], ok: false, error: `No call made: an owner of ${String(target.identity.attributes.org)} must suspend or uninstall the app at ${String(target.identity.attributes.settingsUrl)}.` }
+    return {
+      calls: [],
+      ok: false,
+      error: `No call made: an owner of ${String(target.identity.attributes.org)} must suspend or uninstall the app at ${String(target.identity.attributes.settingsUrl)}.`,
+    }
   },
   async verify(ctx, target) {
     const org = attr<string>(target, 'org')

@@ -45,7 +45,11 @@ export function webUrl(settings: GitHubSettings): string {
 export function scopesFor(org: string) {
   return {
     org: { accountId: org, kind: 'organization', displayName: `${org} (apps and fine-grained tokens)` } satisfies ScanScope,
-    sso: { accountId: `${org}/sso-credentials`, kind: 'organization', displayName: `${org} (SSO-authorized classic tokens)` } satisfies ScanScope,
+    sso: {
+      accountId: `${org}/sso-credentials`,
+      kind: 'organization',
+      displayName: `${org} (SSO-authorized classic tokens)`,
+    } satisfies ScanScope,
     keys: { accountId: `${org}/deploy-keys`, kind: 'organization', displayName: `${org} (deploy keys)` } satisfies ScanScope,
   }
 }
@@ -69,7 +73,14 @@ async function* scanOrganization(ctx: ScanContext<GitHubSettings>, org: string):
   const orgUrl = `${webUrl(ctx.settings)}/organizations/${org}`
   const fail = (error: unknown, scope: ScanScope, operation: string, permission: string, fatal = true): ScanProblem => {
     rethrowIfAborted(error, ctx.signal)
-    return problemFromError(error, { provider: 'GitHub', scope, operation, permission, fatalForScope: fatal, grantRemedy: grantRemedy(permission) })
+    return problemFromError(error, {
+      provider: 'GitHub',
+      scope,
+      operation,
+      permission,
+      fatalForScope: fatal,
+      grantRemedy: grantRemedy(permission),
+    })
   }
 
   let octokit: Octokit
@@ -78,9 +89,10 @@ async function* scanOrganization(ctx: ScanContext<GitHubSettings>, org: string):
     octokit = await createGitHubClient(ctx.settings, org, ctx)
     ownerOctokit = createGitHubOwnerClient(ctx.settings, ctx)
   } catch (error) {
-    const p = error instanceof LeashError
-      ? problem({ scope: scopes.org, operation: 'github:Configure', message: error.message, remedy: error.remedy, fatalForScope: true })
-      : fail(error, scopes.org, 'github:GetOrgInstallation', 'the GitHub App installed on the organization')
+    const p =
+      error instanceof LeashError
+        ? problem({ scope: scopes.org, operation: 'github:Configure', message: error.message, remedy: error.remedy, fatalForScope: true })
+        : fail(error, scopes.org, 'github:GetOrgInstallation', 'the GitHub App installed on the organization')
     yield { type: 'problem', problem: p }
     for (const scope of all) yield { type: 'scope_finished', scope, complete: false }
     return
@@ -103,14 +115,20 @@ async function* scanOrganization(ctx: ScanContext<GitHubSettings>, org: string):
   let orgComplete = true
   try {
     const installations = (await octokit.paginate(octokit.rest.orgs.listAppInstallations, { org, per_page: 100 })) as RawInstallation[]
-    yield* batches(scopes.org, installations.map((i) => transformInstallation(i, org, scopes.org, orgUrl)))
+    yield* batches(
+      scopes.org,
+      installations.map((i) => transformInstallation(i, org, scopes.org, orgUrl)),
+    )
   } catch (error) {
     orgComplete = false
     yield { type: 'problem', problem: fail(error, scopes.org, 'github:ListOrgAppInstallations', PERMISSIONS.installations) }
   }
   try {
     const grants = (await octokit.paginate(octokit.rest.orgs.listPatGrants, { org, per_page: 100 })) as RawPatGrant[]
-    yield* batches(scopes.org, grants.map((g) => transformPatGrant(g, org, scopes.org, members, orgUrl, ctx.now)))
+    yield* batches(
+      scopes.org,
+      grants.map((g) => transformPatGrant(g, org, scopes.org, members, orgUrl, ctx.now)),
+    )
   } catch (error) {
     orgComplete = false
     yield { type: 'problem', problem: fail(error, scopes.org, 'github:ListPatGrants', PERMISSIONS.patGrants) }
@@ -121,7 +139,9 @@ async function* scanOrganization(ctx: ScanContext<GitHubSettings>, org: string):
   try {
     const sso = ownerOctokit ?? octokit
     const auths = (await sso.paginate('GET /orgs/{org}/credential-authorizations', { org, per_page: 100 })) as RawCredentialAuthorization[]
-    const ids = auths.map((a) => transformCredentialAuthorization(a, org, scopes.sso, members, orgUrl, ctx.now)).filter((i): i is NormalizedIdentity => i != null)
+    const ids = auths
+      .map((a) => transformCredentialAuthorization(a, org, scopes.sso, members, orgUrl, ctx.now))
+      .filter((i): i is NormalizedIdentity => i != null)
     yield* batches(scopes.sso, ids)
     yield { type: 'scope_finished', scope: scopes.sso, complete: true }
   } catch (error) {
@@ -149,15 +169,27 @@ async function* scanOrganization(ctx: ScanContext<GitHubSettings>, org: string):
   }
   const results = await mapPool(repos, 4, async (repo) => {
     try {
-      const keys = (await octokit.paginate(octokit.rest.repos.listDeployKeys, { owner: org, repo: repo.name, per_page: 100 })) as RawDeployKey[]
-      return { identities: keys.map((k) => transformDeployKey(k, org, repo.name, scopes.keys, members, webUrl(ctx.settings))), problem: null }
+      const keys = (await octokit.paginate(octokit.rest.repos.listDeployKeys, {
+        owner: org,
+        repo: repo.name,
+        per_page: 100,
+      })) as RawDeployKey[]
+      return {
+        identities: keys.map((k) => transformDeployKey(k, org, repo.name, scopes.keys, members, webUrl(ctx.settings))),
+        problem: null,
+      }
     } catch (error) {
       rethrowIfAborted(error, ctx.signal)
       return { identities: [], problem: fail(error, { ...scopes.keys }, `github:ListDeployKeys`, PERMISSIONS.deployKeys) }
     }
   })
-  const problems = results.flatMap((r) => (r.problem ? [{ ...r.problem, message: `${r.problem.message} (repository ${org}/${repos[results.indexOf(r)]?.name})` }] : []))
+  const problems = results.flatMap((r) =>
+    r.problem ? [{ ...r.problem, message: `${r.problem.message} (repository ${org}/${repos[results.indexOf(r)]?.name})` }] : [],
+  )
   for (const p of problems) yield { type: 'problem', problem: p }
-  yield* batches(scopes.keys, results.flatMap((r) => r.identities))
+  yield* batches(
+    scopes.keys,
+    results.flatMap((r) => r.identities),
+  )
   yield { type: 'scope_finished', scope: scopes.keys, complete: problems.length === 0 }
 }

@@ -31,7 +31,9 @@ export interface GitHubSettings {
 
 export const gitHubSettingsSchema: z.ZodType<GitHubSettings> = z
   .object({
-    organizations: z.array(z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub organization login')).min(1, 'name at least one organization'),
+    organizations: z
+      .array(z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub organization login'))
+      .min(1, 'name at least one organization'),
     tokenEnv: envName.optional(),
     app: z
       .object({

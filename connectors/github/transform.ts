@@ -63,7 +63,16 @@ export interface RawDeployKey {
 export type Members = Set<string> | null
 
 /** Permissions whose write grant lets the holder change who can do what. */
-const CONTROL_PERMISSIONS = new Set(['administration', 'organization_administration', 'members', 'secrets', 'organization_secrets', 'workflows', 'organization_user_blocking', 'organization_custom_roles'])
+const CONTROL_PERMISSIONS = new Set([
+  'administration',
+  'organization_administration',
+  'members',
+  'secrets',
+  'organization_secrets',
+  'workflows',
+  'organization_user_blocking',
+  'organization_custom_roles',
+])
 
 export function permissionAccess(name: string, level: string): AccessLevel {
   if (level === 'admin') return 'admin'
@@ -72,23 +81,62 @@ export function permissionAccess(name: string, level: string): AccessLevel {
 }
 
 const CLASSIC_SCOPES: Record<string, AccessLevel> = {
-  repo: 'write', public_repo: 'write', 'repo:status': 'write', repo_deployment: 'write',
-  'admin:org': 'admin', 'write:org': 'write', 'read:org': 'read', workflow: 'permissions_management',
-  delete_repo: 'admin', 'admin:repo_hook': 'admin', 'admin:org_hook': 'admin', 'admin:public_key': 'admin',
-  'admin:enterprise': 'admin', 'write:packages': 'write', 'delete:packages': 'write', 'read:packages': 'read', gist: 'write', user: 'write',
+  repo: 'write',
+  public_repo: 'write',
+  'repo:status': 'write',
+  repo_deployment: 'write',
+  'admin:org': 'admin',
+  'write:org': 'write',
+  'read:org': 'read',
+  workflow: 'permissions_management',
+  delete_repo: 'admin',
+  'admin:repo_hook': 'admin',
+  'admin:org_hook': 'admin',
+  'admin:public_key': 'admin',
+  'admin:enterprise': 'admin',
+  'write:packages': 'write',
+  'delete:packages': 'write',
+  'read:packages': 'read',
+  gist: 'write',
+  user: 'write',
 }
 
 function escalations(perms: Record<string, string>, ref: string): EscalationPath[] {
   const out: EscalationPath[] = []
-  if (perms.workflows === 'write' && perms.contents === 'write') out.push({ id: 'github.workflow_secrets', title: `${ref} can push a workflow that runs with the repository's secrets`, permissions: ['workflows:write', 'contents:write'] })
-  if (perms.administration === 'write') out.push({ id: 'github.repo_admin', title: `${ref} can change repository settings and branch protection`, permissions: ['administration:write'] })
-  if (perms.members === 'write' || perms.organization_administration === 'write') out.push({ id: 'github.org_control', title: `${ref} can change organization membership or settings`, permissions: ['members:write', 'organization_administration:write'].filter((p) => perms[p.split(':')[0] as string] === 'write') })
+  if (perms.workflows === 'write' && perms.contents === 'write')
+    out.push({
+      id: 'github.workflow_secrets',
+      title: `${ref} can push a workflow that runs with the repository's secrets`,
+      permissions: ['workflows:write', 'contents:write'],
+    })
+  if (perms.administration === 'write')
+    out.push({
+      id: 'github.repo_admin',
+      title: `${ref} can change repository settings and branch protection`,
+      permissions: ['administration:write'],
+    })
+  if (perms.members === 'write' || perms.organization_administration === 'write')
+    out.push({
+      id: 'github.org_control',
+      title: `${ref} can change organization membership or settings`,
+      permissions: ['members:write', 'organization_administration:write'].filter((p) => perms[p.split(':')[0] as string] === 'write'),
+    })
   return out
 }
 
 function member(login: string | null | undefined, members: Members, role: OwnerHint['role'], canAdd: boolean): OwnerHint[] {
   if (!login) return []
-  return [{ ref: login, kind: 'person', role, source: 'provider', displayName: null, active: members ? members.has(login.toLowerCase()) : null, canAddCredentials: canAdd }]
+  return [
+    {
+      ref: login,
+      kind: 'person',
+      role,
+      source: 'provider',
+      displayName: null,
+      active: members ? members.has(login.toLowerCase()) : null,
+      canAddCredentials: canAdd,
+    },
+  ]
 }
 
 function ownersUnreadable(members: Members) {
@@ -116,8 +164,16 @@ export function transformInstallation(inst: RawInstallation, org: string, scope:
     status: inst.suspended_at ? 'disabled' : 'active',
     createdAt: fromIso(inst.created_at),
     attributes: {
-      provider: 'github', org, installationId: inst.id, appId: inst.app_id ?? null, appSlug: inst.app_slug, repositorySelection: inst.repository_selection ?? null,
-      permissions: perms, events: inst.events ?? [], suspendedAt: inst.suspended_at ?? null, updatedAt: inst.updated_at ?? null,
+      provider: 'github',
+      org,
+      installationId: inst.id,
+      appId: inst.app_id ?? null,
+      appSlug: inst.app_slug,
+      repositorySelection: inst.repository_selection ?? null,
+      permissions: perms,
+      events: inst.events ?? [],
+      suspendedAt: inst.suspended_at ?? null,
+      updatedAt: inst.updated_at ?? null,
       settingsUrl: `${orgUrl}/settings/installations/${inst.id}`,
     },
     consoleUrl: `${orgUrl}/settings/installations/${inst.id}`,
@@ -133,15 +189,37 @@ export function transformInstallation(inst: RawInstallation, org: string, scope:
   })
 }
 
-export function transformPatGrant(grant: RawPatGrant, org: string, scope: ScanScope, members: Members, orgUrl: string, now: Date): NormalizedIdentity {
+export function transformPatGrant(
+  grant: RawPatGrant,
+  org: string,
+  scope: ScanScope,
+  members: Members,
+  orgUrl: string,
+  now: Date,
+): NormalizedIdentity {
   if (!grant.id || !grant.owner?.login) throw new Error(`GitHub returned a token grant without id or owner in ${org}`)
   const expiresAt = fromIso(grant.token_expires_at)
   const expired = grant.token_expired || (expiresAt != null && expiresAt <= now)
   const flat: Record<string, string> = { ...(grant.permissions.repository ?? {}), ...(grant.permissions.organization ?? {}) }
-  const repoResource = grant.repository_selection === 'all' ? `${org}/*` : grant.repository_selection === 'subset' ? `${org}/(selected repositories)` : org
+  const repoResource =
+    grant.repository_selection === 'all' ? `${org}/*` : grant.repository_selection === 'subset' ? `${org}/(selected repositories)` : org
   const entitlements: NormalizedEntitlement[] = [
-    ...Object.entries(grant.permissions.organization ?? {}).map(([name, level]) => ({ action: `github:${name}:${level}`, resource: org, accessLevel: permissionAccess(name, level), sourceKind: 'grant' as const, sourceRef: `pat_grant:${grant.id}`, conditional: false })),
-    ...Object.entries(grant.permissions.repository ?? {}).map(([name, level]) => ({ action: `github:${name}:${level}`, resource: repoResource, accessLevel: permissionAccess(name, level), sourceKind: 'grant' as const, sourceRef: `pat_grant:${grant.id}`, conditional: false })),
+    ...Object.entries(grant.permissions.organization ?? {}).map(([name, level]) => ({
+      action: `github:${name}:${level}`,
+      resource: org,
+      accessLevel: permissionAccess(name, level),
+      sourceKind: 'grant' as const,
+      sourceRef: `pat_grant:${grant.id}`,
+      conditional: false,
+    })),
+    ...Object.entries(grant.permissions.repository ?? {}).map(([name, level]) => ({
+      action: `github:${name}:${level}`,
+      resource: repoResource,
+      accessLevel: permissionAccess(name, level),
+      sourceKind: 'grant' as const,
+      sourceRef: `pat_grant:${grant.id}`,
+      conditional: false,
+    })),
   ]
   const lastUsed = fromIso(grant.token_last_used_at)
   return identity({
@@ -153,19 +231,30 @@ export function transformPatGrant(grant: RawPatGrant, org: string, scope: ScanSc
     createdAt: fromIso(grant.access_granted_at),
     lastUsedAt: lastUsed,
     lastUsedKnown: true,
-    attributes: { provider: 'github', org, patGrantId: grant.id, tokenId: grant.token_id, owner: grant.owner.login, repositorySelection: grant.repository_selection, permissions: grant.permissions, tokenKind: 'fine_grained' },
+    attributes: {
+      provider: 'github',
+      org,
+      patGrantId: grant.id,
+      tokenId: grant.token_id,
+      owner: grant.owner.login,
+      repositorySelection: grant.repository_selection,
+      permissions: grant.permissions,
+      tokenKind: 'fine_grained',
+    },
     consoleUrl: `${orgUrl}/settings/personal-access-tokens/active`,
-    credentials: [credential({
-      externalId: String(grant.token_id),
-      type: 'token',
-      displayName: grant.token_name,
-      status: expired ? 'expired' : 'active',
-      createdAt: fromIso(grant.access_granted_at),
-      expiresAt,
-      lastUsedAt: lastUsed,
-      lastUsedKnown: true,
-      attributes: { patGrantId: grant.id, accessGrantedAt: grant.access_granted_at },
-    })],
+    credentials: [
+      credential({
+        externalId: String(grant.token_id),
+        type: 'token',
+        displayName: grant.token_name,
+        status: expired ? 'expired' : 'active',
+        createdAt: fromIso(grant.access_granted_at),
+        expiresAt,
+        lastUsedAt: lastUsed,
+        lastUsedKnown: true,
+        attributes: { patGrantId: grant.id, accessGrantedAt: grant.access_granted_at },
+      }),
+    ],
     entitlements,
     owners: member(grant.owner.login, members, 'owner', true),
     agentSignals: nameSignals('github.token.name', grant.token_name, 'token'),
@@ -178,7 +267,14 @@ export function transformPatGrant(grant: RawPatGrant, org: string, scope: ScanSc
 }
 
 /** A classic PAT visible through the organization's SAML SSO credential authorizations. */
-export function transformCredentialAuthorization(auth: RawCredentialAuthorization, org: string, scope: ScanScope, members: Members, orgUrl: string, now: Date): NormalizedIdentity | null {
+export function transformCredentialAuthorization(
+  auth: RawCredentialAuthorization,
+  org: string,
+  scope: ScanScope,
+  members: Members,
+  orgUrl: string,
+  now: Date,
+): NormalizedIdentity | null {
   if (!/personal access token/i.test(auth.credential_type)) return null
   const expiresAt = fromIso(auth.authorized_credential_expires_at)
   const expired = expiresAt != null && expiresAt <= now
@@ -194,20 +290,37 @@ export function transformCredentialAuthorization(auth: RawCredentialAuthorizatio
     createdAt: fromIso(auth.credential_authorized_at),
     lastUsedAt: lastUsed,
     lastUsedKnown: Object.prototype.hasOwnProperty.call(auth, 'credential_accessed_at'),
-    attributes: { provider: 'github', org, credentialId: auth.credential_id, owner: auth.login, scopes, tokenKind: 'classic', tokenLastEight: auth.token_last_eight ?? null },
+    attributes: {
+      provider: 'github',
+      org,
+      credentialId: auth.credential_id,
+      owner: auth.login,
+      scopes,
+      tokenKind: 'classic',
+      tokenLastEight: auth.token_last_eight ?? null,
+    },
     consoleUrl: `${orgUrl}/people/${encodeURIComponent(auth.login)}/sso`,
-    credentials: [credential({
-      externalId: String(auth.credential_id),
-      type: 'token',
-      displayName: auth.token_last_eight ? `…${auth.token_last_eight}` : title,
-      status: expired ? 'expired' : 'active',
-      createdAt: fromIso(auth.credential_authorized_at),
-      expiresAt,
-      lastUsedAt: lastUsed,
-      lastUsedKnown: Object.prototype.hasOwnProperty.call(auth, 'credential_accessed_at'),
-      attributes: { tokenLastEight: auth.token_last_eight ?? null, ssoAuthorizedAt: auth.credential_authorized_at },
-    })],
-    entitlements: scopes.map((s) => ({ action: `github:oauth_scope:${s}`, resource: s.includes('org') ? org : `${org}/*`, accessLevel: CLASSIC_SCOPES[s] ?? 'read', sourceKind: 'scope', sourceRef: `sso_credential:${auth.credential_id}`, conditional: false })),
+    credentials: [
+      credential({
+        externalId: String(auth.credential_id),
+        type: 'token',
+        displayName: auth.token_last_eight ? `…${auth.token_last_eight}` : title,
+        status: expired ? 'expired' : 'active',
+        createdAt: fromIso(auth.credential_authorized_at),
+        expiresAt,
+        lastUsedAt: lastUsed,
+        lastUsedKnown: Object.prototype.hasOwnProperty.call(auth, 'credential_accessed_at'),
+        attributes: { tokenLastEight: auth.token_last_eight ?? null, ssoAuthorizedAt: auth.credential_authorized_at },
+      }),
+    ],
+    entitlements: scopes.map((s) => ({
+      action: `github:oauth_scope:${s}`,
+      resource: s.includes('org') ? org : `${org}/*`,
+      accessLevel: CLASSIC_SCOPES[s] ?? 'read',
+      sourceKind: 'scope',
+      sourceRef: `sso_credential:${auth.credential_id}`,
+      conditional: false,
+    })),
     owners: member(auth.login, members, 'owner', true),
     agentSignals: nameSignals('github.token.name', title, 'token'),
     environments: environmentsFromName(title),
@@ -224,7 +337,14 @@ export function sshFingerprint(publicKey: string): string | null {
   return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`
 }
 
-export function transformDeployKey(key: RawDeployKey, org: string, repo: string, scope: ScanScope, members: Members, webUrl: string): NormalizedIdentity {
+export function transformDeployKey(
+  key: RawDeployKey,
+  org: string,
+  repo: string,
+  scope: ScanScope,
+  members: Members,
+  webUrl: string,
+): NormalizedIdentity {
   if (!key.id || key.read_only === undefined) throw new Error(`GitHub returned a deploy key without id or read_only in ${org}/${repo}`)
   const usageKnown = Object.prototype.hasOwnProperty.call(key, 'last_used')
   const lastUsed = fromIso(key.last_used)
@@ -240,24 +360,48 @@ export function transformDeployKey(key: RawDeployKey, org: string, repo: string,
     lastUsedAt: lastUsed,
     lastUsedKnown: usageKnown,
     // The public key is not secret, but Leash keeps only its fingerprint.
-    attributes: { provider: 'github', org, repo, deployKeyId: key.id, readOnly: key.read_only, fingerprint, keyType: key.key.split(' ')[0] ?? null, verified: key.verified ?? null, addedBy: key.added_by ?? null },
+    attributes: {
+      provider: 'github',
+      org,
+      repo,
+      deployKeyId: key.id,
+      readOnly: key.read_only,
+      fingerprint,
+      keyType: key.key.split(' ')[0] ?? null,
+      verified: key.verified ?? null,
+      addedBy: key.added_by ?? null,
+    },
     consoleUrl: `${webUrl}/${org}/${repo}/settings/keys`,
-    credentials: [credential({
-      externalId: String(key.id),
-      type: 'deploy_key',
-      displayName: fingerprint ? `${key.title} (${fingerprint})` : key.title,
-      status: enabled ? 'active' : 'inactive',
-      createdAt: fromIso(key.created_at),
-      lastUsedAt: lastUsed,
-      lastUsedKnown: usageKnown,
-      attributes: { fingerprint },
-    })],
-    entitlements: [{ action: key.read_only ? 'github:contents:read' : 'github:contents:write', resource: `${org}/${repo}`, accessLevel: key.read_only ? 'read' : 'write', sourceKind: 'grant', sourceRef: `deploy_key:${key.id}`, conditional: false }],
+    credentials: [
+      credential({
+        externalId: String(key.id),
+        type: 'deploy_key',
+        displayName: fingerprint ? `${key.title} (${fingerprint})` : key.title,
+        status: enabled ? 'active' : 'inactive',
+        createdAt: fromIso(key.created_at),
+        lastUsedAt: lastUsed,
+        lastUsedKnown: usageKnown,
+        attributes: { fingerprint },
+      }),
+    ],
+    entitlements: [
+      {
+        action: key.read_only ? 'github:contents:read' : 'github:contents:write',
+        resource: `${org}/${repo}`,
+        accessLevel: key.read_only ? 'read' : 'write',
+        sourceKind: 'grant',
+        sourceRef: `deploy_key:${key.id}`,
+        conditional: false,
+      },
+    ],
     owners: member(key.added_by, members, 'creator', false),
     agentSignals: nameSignals('github.deploy_key.title', key.title, 'deploy key'),
     environments: environmentsFromName(key.title, repo),
     monitoring: { usageData: usageKnown ? 'available' : 'unavailable', runtimeLogging: null },
     federationPossible: true,
-    unreadable: [...(usageKnown ? [] : [{ field: 'usage' as const, operation: 'github:ListDeployKeys', permission: null }]), ...(key.added_by ? ownersUnreadable(members) : [])],
+    unreadable: [
+      ...(usageKnown ? [] : [{ field: 'usage' as const, operation: 'github:ListDeployKeys', permission: null }]),
+      ...(key.added_by ? ownersUnreadable(members) : []),
+    ],
   })
 }

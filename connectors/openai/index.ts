@@ -11,7 +11,12 @@ import { STANDIN_ADMIN_KEY, startOpenAIStandIn } from './stand-in/server.js'
 
 export const STANDIN_KEY_ENV = 'LEASH_STANDIN_OPENAI_ADMIN_KEY'
 
-async function check(ctx: ScanContext<OpenAISettings>, permission: string, detail: string, call: () => Promise<unknown>): Promise<PermissionCheck> {
+async function check(
+  ctx: ScanContext<OpenAISettings>,
+  permission: string,
+  detail: string,
+  call: () => Promise<unknown>,
+): Promise<PermissionCheck> {
   try {
     await call()
     return { permission, status: 'present', detail }
@@ -33,14 +38,23 @@ export const openaiProvider: Provider<OpenAISettings> = {
     try {
       client = createOpenAIClient(ctx.settings, ctx)
     } catch (error) {
-      if (error instanceof LeashError) return [{ permission: ctx.settings.apiKeyEnv ?? DEFAULT_OPENAI_KEY_ENV, status: 'missing', detail: `${error.message} ${error.remedy}` }]
+      if (error instanceof LeashError)
+        return [
+          { permission: ctx.settings.apiKeyEnv ?? DEFAULT_OPENAI_KEY_ENV, status: 'missing', detail: `${error.message} ${error.remedy}` },
+        ]
       throw error
     }
     const admin = client.admin.organization
     return [
-      await check(ctx, 'api.management.read', 'Lists organization members, admin keys, projects, service accounts and API keys.', () => admin.projects.list({ limit: 1 })),
+      await check(ctx, 'api.management.read', 'Lists organization members, admin keys, projects, service accounts and API keys.', () =>
+        admin.projects.list({ limit: 1 }),
+      ),
       await check(ctx, 'api.management.read (admin keys)', 'Lists organization admin keys.', () => admin.adminAPIKeys.list({ limit: 1 })),
-      { permission: 'api.management.write', status: 'unknown', detail: 'Needed only for revocation (deleting keys and service accounts); it cannot be tested without changing something.' },
+      {
+        permission: 'api.management.write',
+        status: 'unknown',
+        detail: 'Needed only for revocation (deleting keys and service accounts); it cannot be tested without changing something.',
+      },
     ]
   },
   revocationActions: openAIRevocationActions,

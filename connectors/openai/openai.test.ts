@@ -11,7 +11,13 @@ import { type RawProjectKey, transformProject } from './transform.js'
 function target(identity: NormalizedIdentity): RevocationTarget {
   const cred = identity.credentials[0] ?? null
   return {
-    identity: { externalId: identity.externalId, kind: identity.kind, accountId: identity.scope.accountId, displayName: identity.displayName, attributes: identity.attributes },
+    identity: {
+      externalId: identity.externalId,
+      kind: identity.kind,
+      accountId: identity.scope.accountId,
+      displayName: identity.displayName,
+      attributes: identity.attributes,
+    },
     credential: cred ? { externalId: cred.externalId, type: cred.type, status: cred.status } : null,
   }
 }
@@ -19,7 +25,9 @@ function target(identity: NormalizedIdentity): RevocationTarget {
 describe('OpenAI documented example', () => {
   it('parses the List project API keys example response verbatim', () => {
     // Source: https://platform.openai.com/docs/api-reference/project-api-keys/list (fixtures/SOURCES.md)
-    const page = JSON.parse(readFileSync(new URL('./fixtures/project-api-keys-list.json', import.meta.url), 'utf8')) as { data: RawProjectKey[] }
+    const page = JSON.parse(readFileSync(new URL('./fixtures/project-api-keys-list.json', import.meta.url), 'utf8')) as {
+      data: RawProjectKey[]
+    }
     const scope = { accountId: 'proj_abc', kind: 'project' as const }
     const [id, ...rest] = transformProject({ id: 'proj_abc', name: 'Example', created_at: 1711471533 }, [], page.data, scope, null)
     expect(rest).toHaveLength(0)
@@ -57,7 +65,9 @@ describe('OpenAI against the stand-in', () => {
     expect(scan.problems).toEqual([])
     expect(scan.identities).toHaveLength(standIn.declared.identities)
     expect(scan.identities.flatMap((i) => i.credentials)).toHaveLength(standIn.declared.credentials)
-    expect(scan.identities.filter((i) => i.agentSignals.some((s) => s.platform === 'openai' && s.weight === 1))).toHaveLength(standIn.declared.agents)
+    expect(scan.identities.filter((i) => i.agentSignals.some((s) => s.platform === 'openai' && s.weight === 1))).toHaveLength(
+      standIn.declared.agents,
+    )
     expect(scan.finished).toEqual([
       { scope: 'org-test', complete: true },
       { scope: 'proj_support', complete: true },
@@ -93,7 +103,12 @@ describe('OpenAI against the stand-in', () => {
     standIn.inject({ match: /^GET \/v1\/organization\/projects\/proj_sandbox\/api_keys/, kind: 'forbidden', times: 1 })
     const scan = await collectScan(openaiProvider, scanContext(settings))
     expect(scan.problems).toHaveLength(1)
-    expect(scan.problems[0]).toMatchObject({ operation: 'openai:ListProjectApiKeys', permission: 'api.management.read', fatalForScope: true, scope: { accountId: 'proj_sandbox' } })
+    expect(scan.problems[0]).toMatchObject({
+      operation: 'openai:ListProjectApiKeys',
+      permission: 'api.management.read',
+      fatalForScope: true,
+      scope: { accountId: 'proj_sandbox' },
+    })
     expect(scan.finished).toContainEqual({ scope: 'proj_sandbox', complete: false })
     expect(scan.finished).toContainEqual({ scope: 'proj_support', complete: true })
     expect(scan.identities.some((i) => i.scope.accountId === 'proj_sandbox')).toBe(false)
@@ -120,7 +135,10 @@ describe('OpenAI against the stand-in', () => {
     expect(deleteProjectApiKey.appliesTo(t)).toBe(true)
     const ctx = actionContext(settings)
     const plan = await deleteProjectApiKey.plan(ctx, t)
-    expect(plan.calls[0]).toMatchObject({ operation: 'openai:DeleteProjectApiKey', parameters: { project_id: 'proj_sandbox', key_id: 'key_bob_never' } })
+    expect(plan.calls[0]).toMatchObject({
+      operation: 'openai:DeleteProjectApiKey',
+      parameters: { project_id: 'proj_sandbox', key_id: 'key_bob_never' },
+    })
     expect(plan.reversible).toBe(false)
     expect(await deleteProjectApiKey.verify(ctx, t)).toMatchObject({ verified: false })
     expect(await deleteProjectApiKey.execute(ctx, t)).toMatchObject({ ok: true })

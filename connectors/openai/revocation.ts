@@ -4,7 +4,15 @@
  * OpenAI has no "disable" for keys, so none of these is reversible: the plan says so.
  */
 import type OpenAI from 'openai'
-import type { ActionContext, ExecutedCall, ExecutionResult, RevocationAction, RevocationPlan, RevocationTarget, VerificationResult } from '../contract.js'
+import type {
+  ActionContext,
+  ExecutedCall,
+  ExecutionResult,
+  RevocationAction,
+  RevocationPlan,
+  RevocationTarget,
+  VerificationResult,
+} from '../contract.js'
 import { httpStatusOf } from '../saas-kit/failures.js'
 import { scrubSecrets } from '../saas-kit/identity.js'
 import { createOpenAIClient } from './client.js'
@@ -14,7 +22,8 @@ type Ctx = ActionContext<OpenAISettings>
 
 function attr(target: RevocationTarget, name: string): string {
   const value = target.identity.attributes[name]
-  if (typeof value !== 'string' || !value) throw new Error(`The identity ${target.identity.externalId} has no ${name}; rescan the source before revoking.`)
+  if (typeof value !== 'string' || !value)
+    throw new Error(`The identity ${target.identity.externalId} has no ${name}; rescan the source before revoking.`)
   return value
 }
 
@@ -22,7 +31,14 @@ async function run(operation: string, parameters: Record<string, unknown>, call:
   const at = new Date().toISOString()
   try {
     const response = (await call()) as { id?: string; deleted?: boolean }
-    const executed: ExecutedCall = { operation, parameters, ok: true, response: { id: response.id ?? null, deleted: response.deleted ?? null }, error: null, at }
+    const executed: ExecutedCall = {
+      operation,
+      parameters,
+      ok: true,
+      response: { id: response.id ?? null, deleted: response.deleted ?? null },
+      error: null,
+      at,
+    }
     return { calls: [executed], ok: true, error: null }
   } catch (error) {
     // Idempotent: an object that is already gone is the outcome we wanted.
@@ -55,14 +71,24 @@ export const deleteProjectApiKey: RevocationAction<OpenAISettings> = {
   title: 'Delete the project API key',
   reversible: false,
   destructive: false,
-  appliesTo: (t) => t.identity.attributes.provider === 'openai' && t.identity.kind === 'api_key' && t.identity.attributes.ownerType === 'user' && (t.credential == null || t.credential.type === 'api_key'),
+  appliesTo: (t) =>
+    t.identity.attributes.provider === 'openai' &&
+    t.identity.kind === 'api_key' &&
+    t.identity.attributes.ownerType === 'user' &&
+    (t.credential == null || t.credential.type === 'api_key'),
   async plan(_ctx, target): Promise<RevocationPlan> {
     const projectId = attr(target, 'projectId')
     const keyId = target.credential?.externalId ?? attr(target, 'keyId')
     return {
       actionId: this.id,
       summary: `Delete API key ${keyId} in OpenAI project ${projectId}. Anything using it stops working at once.`,
-      calls: [{ operation: 'openai:DeleteProjectApiKey', parameters: { project_id: projectId, key_id: keyId }, effect: `DELETE /v1/organization/projects/${projectId}/api_keys/${keyId}: the key stops authenticating immediately.` }],
+      calls: [
+        {
+          operation: 'openai:DeleteProjectApiKey',
+          parameters: { project_id: projectId, key_id: keyId },
+          effect: `DELETE /v1/organization/projects/${projectId}/api_keys/${keyId}: the key stops authenticating immediately.`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
       caveats: [
@@ -74,12 +100,17 @@ export const deleteProjectApiKey: RevocationAction<OpenAISettings> = {
   async execute(ctx, target) {
     const projectId = attr(target, 'projectId')
     const keyId = target.credential?.externalId ?? attr(target, 'keyId')
-    return run('openai:DeleteProjectApiKey', { project_id: projectId, key_id: keyId }, () => client(ctx).admin.organization.projects.apiKeys.delete(keyId, { project_id: projectId }))
+    return run('openai:DeleteProjectApiKey', { project_id: projectId, key_id: keyId }, () =>
+      client(ctx).admin.organization.projects.apiKeys.delete(keyId, { project_id: projectId }),
+    )
   },
   async verify(ctx, target) {
     const projectId = attr(target, 'projectId')
     const keyId = target.credential?.externalId ?? attr(target, 'keyId')
-    return gone(() => client(ctx).admin.organization.projects.apiKeys.retrieve(keyId, { project_id: projectId }), `API key ${keyId} in project ${projectId}`)
+    return gone(
+      () => client(ctx).admin.organization.projects.apiKeys.retrieve(keyId, { project_id: projectId }),
+      `API key ${keyId} in project ${projectId}`,
+    )
   },
 }
 
@@ -95,7 +126,13 @@ export const deleteServiceAccount: RevocationAction<OpenAISettings> = {
     return {
       actionId: this.id,
       summary: `Delete service account ${target.identity.displayName} (${saId}) in OpenAI project ${projectId}, and with it its API key.`,
-      calls: [{ operation: 'openai:DeleteProjectServiceAccount', parameters: { project_id: projectId, service_account_id: saId }, effect: `DELETE /v1/organization/projects/${projectId}/service_accounts/${saId}: the service account and its key are removed.` }],
+      calls: [
+        {
+          operation: 'openai:DeleteProjectServiceAccount',
+          parameters: { project_id: projectId, service_account_id: saId },
+          effect: `DELETE /v1/organization/projects/${projectId}/service_accounts/${saId}: the service account and its key are removed.`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
       caveats: [
@@ -107,12 +144,17 @@ export const deleteServiceAccount: RevocationAction<OpenAISettings> = {
   async execute(ctx, target) {
     const projectId = attr(target, 'projectId')
     const saId = attr(target, 'serviceAccountId')
-    return run('openai:DeleteProjectServiceAccount', { project_id: projectId, service_account_id: saId }, () => client(ctx).admin.organization.projects.serviceAccounts.delete(saId, { project_id: projectId }))
+    return run('openai:DeleteProjectServiceAccount', { project_id: projectId, service_account_id: saId }, () =>
+      client(ctx).admin.organization.projects.serviceAccounts.delete(saId, { project_id: projectId }),
+    )
   },
   async verify(ctx, target) {
     const projectId = attr(target, 'projectId')
     const saId = attr(target, 'serviceAccountId')
-    return gone(() => client(ctx).admin.organization.projects.serviceAccounts.retrieve(saId, { project_id: projectId }), `service account ${saId} in project ${projectId}`)
+    return gone(
+      () => client(ctx).admin.organization.projects.serviceAccounts.retrieve(saId, { project_id: projectId }),
+      `service account ${saId} in project ${projectId}`,
+    )
   },
 }
 
@@ -127,10 +169,14 @@ export const deleteAdminApiKey: RevocationAction<OpenAISettings> = {
     return {
       actionId: this.id,
       summary: `Delete organization admin key ${keyId}. Automation using it loses organization-management access at once.`,
-      calls: [{ operation: 'openai:DeleteAdminApiKey', parameters: { key_id: keyId }, effect: `DELETE /v1/organization/admin_api_keys/${keyId}` }],
+      calls: [
+        { operation: 'openai:DeleteAdminApiKey', parameters: { key_id: keyId }, effect: `DELETE /v1/organization/admin_api_keys/${keyId}` },
+      ],
       reversible: false,
       undoActionId: null,
-      caveats: ['This cannot be undone. If Leash itself scans with this key, the next scan will fail until another admin key is configured.'],
+      caveats: [
+        'This cannot be undone. If Leash itself scans with this key, the next scan will fail until another admin key is configured.',
+      ],
     }
   },
   async execute(ctx, target) {

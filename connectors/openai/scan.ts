@@ -46,7 +46,10 @@ export async function* scanOpenAI(ctx: ScanContext<OpenAISettings>): AsyncGenera
     client = createOpenAIClient(ctx.settings, ctx)
   } catch (error) {
     if (!(error instanceof LeashError)) throw error
-    yield { type: 'problem', problem: problem({ scope: org, operation: 'openai:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }) }
+    yield {
+      type: 'problem',
+      problem: problem({ scope: org, operation: 'openai:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }),
+    }
     yield { type: 'scope_finished', scope: org, complete: false }
     return
   }
@@ -61,7 +64,17 @@ export async function* scanOpenAI(ctx: ScanContext<OpenAISettings>): AsyncGenera
   } catch (error) {
     rethrowIfAborted(error, ctx.signal)
     const unauthorized = httpStatusOf(error) === 401
-    yield { type: 'problem', problem: problemFromError(error, { provider: 'OpenAI', scope: org, operation: 'openai:ListUsers', permission: READ_SCOPE, fatalForScope: unauthorized, grantRemedy: GRANT }) }
+    yield {
+      type: 'problem',
+      problem: problemFromError(error, {
+        provider: 'OpenAI',
+        scope: org,
+        operation: 'openai:ListUsers',
+        permission: READ_SCOPE,
+        fatalForScope: unauthorized,
+        grantRemedy: GRANT,
+      }),
+    }
     // After a 401 every further call would fail the same way: report it once and stop.
     if (unauthorized) {
       yield { type: 'scope_finished', scope: org, complete: false }
@@ -71,11 +84,24 @@ export async function* scanOpenAI(ctx: ScanContext<OpenAISettings>): AsyncGenera
 
   try {
     const keys = (await all(admin.adminAPIKeys.list({ limit: 100 }))) as RawAdminKey[]
-    yield* batches(org, keys.map((k) => transformAdminKey(k, org, members, ctx.now)))
+    yield* batches(
+      org,
+      keys.map((k) => transformAdminKey(k, org, members, ctx.now)),
+    )
   } catch (error) {
     rethrowIfAborted(error, ctx.signal)
     orgComplete = false
-    yield { type: 'problem', problem: problemFromError(error, { provider: 'OpenAI', scope: org, operation: 'openai:ListAdminApiKeys', permission: READ_SCOPE, fatalForScope: true, grantRemedy: GRANT }) }
+    yield {
+      type: 'problem',
+      problem: problemFromError(error, {
+        provider: 'OpenAI',
+        scope: org,
+        operation: 'openai:ListAdminApiKeys',
+        permission: READ_SCOPE,
+        fatalForScope: true,
+        grantRemedy: GRANT,
+      }),
+    }
   }
 
   let projects: RawProject[] = []
@@ -84,14 +110,32 @@ export async function* scanOpenAI(ctx: ScanContext<OpenAISettings>): AsyncGenera
     const wanted = ctx.settings.projects
     if (wanted) {
       for (const id of wanted.filter((id) => !projects.some((p) => p.id === id))) {
-        yield { type: 'problem', problem: problem({ scope: org, operation: 'openai:ListProjects', message: `Project ${id} named in the source settings is not an active project of this organization.`, remedy: 'Remove it from the source settings or check the organization the admin key belongs to.' }) }
+        yield {
+          type: 'problem',
+          problem: problem({
+            scope: org,
+            operation: 'openai:ListProjects',
+            message: `Project ${id} named in the source settings is not an active project of this organization.`,
+            remedy: 'Remove it from the source settings or check the organization the admin key belongs to.',
+          }),
+        }
       }
       projects = projects.filter((p) => wanted.includes(p.id))
     }
   } catch (error) {
     rethrowIfAborted(error, ctx.signal)
     orgComplete = false
-    yield { type: 'problem', problem: problemFromError(error, { provider: 'OpenAI', scope: org, operation: 'openai:ListProjects', permission: READ_SCOPE, fatalForScope: true, grantRemedy: GRANT }) }
+    yield {
+      type: 'problem',
+      problem: problemFromError(error, {
+        provider: 'OpenAI',
+        scope: org,
+        operation: 'openai:ListProjects',
+        permission: READ_SCOPE,
+        fatalForScope: true,
+        grantRemedy: GRANT,
+      }),
+    }
   }
   yield { type: 'scope_finished', scope: org, complete: orgComplete }
 
@@ -109,7 +153,17 @@ export async function* scanOpenAI(ctx: ScanContext<OpenAISettings>): AsyncGenera
       yield { type: 'scope_finished', scope, complete: true }
     } catch (error) {
       rethrowIfAborted(error, ctx.signal)
-      yield { type: 'problem', problem: problemFromError(error, { provider: 'OpenAI', scope, operation: step, permission: READ_SCOPE, fatalForScope: true, grantRemedy: GRANT }) }
+      yield {
+        type: 'problem',
+        problem: problemFromError(error, {
+          provider: 'OpenAI',
+          scope,
+          operation: step,
+          permission: READ_SCOPE,
+          fatalForScope: true,
+          grantRemedy: GRANT,
+        }),
+      }
       yield { type: 'scope_finished', scope, complete: false }
     }
   }

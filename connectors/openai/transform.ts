@@ -3,7 +3,15 @@
  * Every OpenAI key (project, service account or admin) is an AI credential by definition,
  * so each identity carries a decisive `openai` agent signal.
  */
-import type { AccessLevel, AgentSignal, NormalizedEntitlement, NormalizedIdentity, OwnerHint, ScanScope, UnreadablePart } from '../contract.js'
+import type {
+  AccessLevel,
+  AgentSignal,
+  NormalizedEntitlement,
+  NormalizedIdentity,
+  OwnerHint,
+  ScanScope,
+  UnreadablePart,
+} from '../contract.js'
 import { credential, environmentsFromName, fromUnix, identity } from '../saas-kit/identity.js'
 
 /** The fields Leash reads from `organization.project.api_key` (OpenAI documents more, all optional here). */
@@ -20,8 +28,19 @@ export interface RawProjectKey {
   }
   owner_project_access?: 'active' | 'inactive'
 }
-export interface RawProject { id: string; name?: string | null; created_at: number; archived_at?: number | null; status?: string | null }
-export interface RawServiceAccount { id: string; name: string; role: string; created_at: number }
+export interface RawProject {
+  id: string
+  name?: string | null
+  created_at: number
+  archived_at?: number | null
+  status?: string | null
+}
+export interface RawServiceAccount {
+  id: string
+  name: string
+  role: string
+  created_at: number
+}
 export interface RawAdminKey {
   id: string
   name?: string | null
@@ -31,7 +50,12 @@ export interface RawAdminKey {
   redacted_value?: string | null
   owner?: { id?: string; name?: string; type?: string; role?: string }
 }
-export interface OrgUser { id: string; name: string; email: string; role: string }
+export interface OrgUser {
+  id: string
+  name: string
+  email: string
+  role: string
+}
 
 /** Organization members by id, or null when the member list could not be read. */
 export type Members = Map<string, OrgUser> | null
@@ -48,7 +72,13 @@ export function projectRoleAccess(role: string | undefined): AccessLevel {
 }
 
 function aiSignal(evidence: Record<string, unknown>): AgentSignal {
-  return { id: 'openai.api_credential', platform: 'openai', weight: 1, reason: 'An OpenAI API key or service account is an AI credential by definition.', evidence }
+  return {
+    id: 'openai.api_credential',
+    platform: 'openai',
+    weight: 1,
+    reason: 'An OpenAI API key or service account is an AI credential by definition.',
+    evidence,
+  }
 }
 
 function projectConsole(projectId: string): string {
@@ -66,7 +96,10 @@ function roleEntitlement(project: RawProject, role: string | undefined, via: str
   }
 }
 
-function keyCredential(key: Pick<RawProjectKey, 'id' | 'name' | 'created_at' | 'last_used_at' | 'redacted_value'>, type: 'api_key' | 'admin_key' = 'api_key') {
+function keyCredential(
+  key: Pick<RawProjectKey, 'id' | 'name' | 'created_at' | 'last_used_at' | 'redacted_value'>,
+  type: 'api_key' | 'admin_key' = 'api_key',
+) {
   const usageInPayload = Object.prototype.hasOwnProperty.call(key, 'last_used_at')
   return credential({
     externalId: key.id,
@@ -135,7 +168,12 @@ export function transformUserKey(key: RawProjectKey, project: RawProject, scope:
 }
 
 /** A project service account, with the key OpenAI issued it (if any) as its credential. */
-export function transformServiceAccount(sa: RawServiceAccount, keys: RawProjectKey[], project: RawProject, scope: ScanScope): NormalizedIdentity {
+export function transformServiceAccount(
+  sa: RawServiceAccount,
+  keys: RawProjectKey[],
+  project: RawProject,
+  scope: ScanScope,
+): NormalizedIdentity {
   const creds = keys.map((k) => keyCredential(k))
   const lastUsed = creds.reduce<Date | null>((a, c) => (c.lastUsedAt && (!a || c.lastUsedAt > a) ? c.lastUsedAt : a), null)
   const usageKnown = creds.length > 0 && creds.every((c) => c.lastUsedKnown)
@@ -147,7 +185,14 @@ export function transformServiceAccount(sa: RawServiceAccount, keys: RawProjectK
     createdAt: fromUnix(sa.created_at),
     lastUsedAt: lastUsed,
     lastUsedKnown: usageKnown || creds.length === 0,
-    attributes: { provider: 'openai', projectId: project.id, projectName: project.name ?? null, serviceAccountId: sa.id, role: sa.role, keyIds: keys.map((k) => k.id) },
+    attributes: {
+      provider: 'openai',
+      projectId: project.id,
+      projectName: project.name ?? null,
+      serviceAccountId: sa.id,
+      role: sa.role,
+      keyIds: keys.map((k) => k.id),
+    },
     consoleUrl: projectConsole(project.id),
     credentials: creds,
     entitlements: [roleEntitlement(project, sa.role, `service_account:${sa.id}`)],
@@ -168,7 +213,17 @@ export function transformAdminKey(key: RawAdminKey, scope: ScanScope, members: M
   const ownerId = key.owner?.id
   const member = ownerId && members ? members.get(ownerId) : undefined
   const owners: OwnerHint[] = ownerId
-    ? [{ ref: member?.email ?? ownerId, kind: 'person', role: 'creator', source: 'provider', displayName: key.owner?.name ?? member?.name ?? null, active: members ? Boolean(member) : null, canAddCredentials: false }]
+    ? [
+        {
+          ref: member?.email ?? ownerId,
+          kind: 'person',
+          role: 'creator',
+          source: 'provider',
+          displayName: key.owner?.name ?? member?.name ?? null,
+          active: members ? Boolean(member) : null,
+          canAddCredentials: false,
+        },
+      ]
     : []
   return identity({
     externalId: `openai:admin_api_key:${key.id}`,
@@ -182,7 +237,16 @@ export function transformAdminKey(key: RawAdminKey, scope: ScanScope, members: M
     attributes: { provider: 'openai', adminKey: true, keyId: key.id, ownerUserId: ownerId ?? null },
     consoleUrl: 'https://platform.openai.com/settings/organization/admin-keys',
     credentials: [cred],
-    entitlements: [{ action: 'openai:organization.admin', resource: '*', accessLevel: 'admin', sourceKind: 'scope', sourceRef: `admin_api_key:${key.id}`, conditional: false }],
+    entitlements: [
+      {
+        action: 'openai:organization.admin',
+        resource: '*',
+        accessLevel: 'admin',
+        sourceKind: 'scope',
+        sourceRef: `admin_api_key:${key.id}`,
+        conditional: false,
+      },
+    ],
     owners,
     agentSignals: [aiSignal({ adminKeyId: key.id })],
     monitoring: { usageData: cred.lastUsedKnown ? 'available' : 'unavailable', runtimeLogging: null },
@@ -191,7 +255,13 @@ export function transformAdminKey(key: RawAdminKey, scope: ScanScope, members: M
 }
 
 /** Groups a project's keys into person-owned identities and service accounts. */
-export function transformProject(project: RawProject, serviceAccounts: RawServiceAccount[], keys: RawProjectKey[], scope: ScanScope, members: Members): NormalizedIdentity[] {
+export function transformProject(
+  project: RawProject,
+  serviceAccounts: RawServiceAccount[],
+  keys: RawProjectKey[],
+  scope: ScanScope,
+  members: Members,
+): NormalizedIdentity[] {
   const out: NormalizedIdentity[] = []
   const bySa = new Map<string, RawProjectKey[]>()
   for (const key of keys) {
@@ -209,7 +279,14 @@ export function transformProject(project: RawProject, serviceAccounts: RawServic
     if (known.has(saId)) continue
     const first = saKeys[0] as RawProjectKey
     const sa = first.owner?.service_account
-    out.push(transformServiceAccount({ id: saId, name: sa?.name ?? first.name ?? saId, role: sa?.role ?? 'member', created_at: sa?.created_at ?? first.created_at }, saKeys, project, scope))
+    out.push(
+      transformServiceAccount(
+        { id: saId, name: sa?.name ?? first.name ?? saId, role: sa?.role ?? 'member', created_at: sa?.created_at ?? first.created_at },
+        saKeys,
+        project,
+        scope,
+      ),
+    )
   }
   return out
 }

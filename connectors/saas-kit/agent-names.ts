@@ -19,7 +19,16 @@ export function nameSignals(id: string, text: string, what: string): AgentSignal
   const w = words(text)
   for (const [re, platform] of NAME_PATTERNS) {
     const m = re.exec(w)
-    if (m) return [{ id, platform, weight: platform === 'other_ai' ? 0.5 : 0.6, reason: `The ${what} name mentions "${m[0]}".`, evidence: { name: text.trim() } }]
+    if (m)
+      return [
+        {
+          id,
+          platform,
+          weight: platform === 'other_ai' ? 0.5 : 0.6,
+          reason: `The ${what} name mentions "${m[0]}".`,
+          evidence: { name: text.trim() },
+        },
+      ]
   }
   return []
 }

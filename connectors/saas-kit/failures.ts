@@ -28,19 +28,62 @@ export function problemFromError(error: unknown, f: FailureContext): ScanProblem
   const raw = error instanceof Error ? error.message : String(error)
   const message = scrubSecrets(raw).slice(0, 500)
   if (status === 401) {
-    return problem({ scope: f.scope, operation: f.operation, permission: null, fatalForScope: true, message: `${f.provider} rejected the credential (401): ${message}`, remedy: 'Check that the environment variable named in the source settings holds a valid, unexpired credential.' })
+    return problem({
+      scope: f.scope,
+      operation: f.operation,
+      permission: null,
+      fatalForScope: true,
+      message: `${f.provider} rejected the credential (401): ${message}`,
+      remedy: 'Check that the environment variable named in the source settings holds a valid, unexpired credential.',
+    })
   }
   if (status === 403) {
-    return problem({ scope: f.scope, operation: f.operation, permission: f.permission, fatalForScope: f.fatalForScope, message: `${f.provider} refused ${f.operation} (403): ${message}`, remedy: f.grantRemedy })
+    return problem({
+      scope: f.scope,
+      operation: f.operation,
+      permission: f.permission,
+      fatalForScope: f.fatalForScope,
+      message: `${f.provider} refused ${f.operation} (403): ${message}`,
+      remedy: f.grantRemedy,
+    })
   }
   if (status === 404) {
-    return problem({ scope: f.scope, operation: f.operation, permission: null, fatalForScope: f.fatalForScope, message: `${f.provider} answered 404 for ${f.operation}: ${message}`, remedy: 'Check the ids in the source settings; the resource may have been deleted or the feature is not enabled for this account.' })
+    return problem({
+      scope: f.scope,
+      operation: f.operation,
+      permission: null,
+      fatalForScope: f.fatalForScope,
+      message: `${f.provider} answered 404 for ${f.operation}: ${message}`,
+      remedy: 'Check the ids in the source settings; the resource may have been deleted or the feature is not enabled for this account.',
+    })
   }
   if (status === 429) {
-    return problem({ scope: f.scope, operation: f.operation, permission: null, fatalForScope: f.fatalForScope, message: `${f.provider} kept throttling ${f.operation} after bounded retries: ${message}`, remedy: 'Run the scan again later or at a quieter time; Leash honours Retry-After and gives up after a few attempts rather than stall.' })
+    return problem({
+      scope: f.scope,
+      operation: f.operation,
+      permission: null,
+      fatalForScope: f.fatalForScope,
+      message: `${f.provider} kept throttling ${f.operation} after bounded retries: ${message}`,
+      remedy:
+        'Run the scan again later or at a quieter time; Leash honours Retry-After and gives up after a few attempts rather than stall.',
+    })
   }
   if (error instanceof SyntaxError || /JSON|Unexpected (end|token)/i.test(raw)) {
-    return problem({ scope: f.scope, operation: f.operation, permission: null, fatalForScope: f.fatalForScope, message: `${f.provider} returned a malformed response for ${f.operation}: ${message}`, remedy: 'Retry the scan; if it persists, a proxy between Leash and the provider may be altering responses.' })
+    return problem({
+      scope: f.scope,
+      operation: f.operation,
+      permission: null,
+      fatalForScope: f.fatalForScope,
+      message: `${f.provider} returned a malformed response for ${f.operation}: ${message}`,
+      remedy: 'Retry the scan; if it persists, a proxy between Leash and the provider may be altering responses.',
+    })
   }
-  return problem({ scope: f.scope, operation: f.operation, permission: null, fatalForScope: f.fatalForScope, message: `${f.operation} failed${status ? ` (${status})` : ''}: ${message}`, remedy: 'Retry the scan; if it keeps failing, check network access from Leash to the provider.' })
+  return problem({
+    scope: f.scope,
+    operation: f.operation,
+    permission: null,
+    fatalForScope: f.fatalForScope,
+    message: `${f.operation} failed${status ? ` (${status})` : ''}: ${message}`,
+    remedy: 'Retry the scan; if it keeps failing, check network access from Leash to the provider.',
+  })
 }

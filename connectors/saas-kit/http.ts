@@ -17,7 +17,12 @@ export function operationName(table: OperationTable, prefix: string, method: str
   for (const [m, re, name] of table) {
     if ((m === '*' || m === method.toUpperCase()) && re.test(path)) return `${prefix}:${name}`
   }
-  return `${prefix}:${method.toUpperCase()} ${path.replace(/\/[^/]*\d[^/]*/g, '/{id}')}`
+  // Segments carrying ids (anything with a digit, except API versions such as v1) become {id}.
+  const generic = path
+    .split('/')
+    .map((seg) => (/\d/.test(seg) && !/^v\d+$/.test(seg) ? '{id}' : seg))
+    .join('/')
+  return `${prefix}:${method.toUpperCase()} ${generic}`
 }
 
 function requestMethod(input: string | URL | Request, init?: RequestInit): string {
@@ -106,7 +111,12 @@ function sleep(ms: number, signal: AbortSignal | null | undefined): Promise<void
  * times, waiting what Retry-After asks or else exponential backoff with full jitter. Only
  * idempotent methods are retried after a network error; a 429 is always safe to repeat.
  */
-export function retryingFetch(inner: FetchLike, policy: RetryPolicy = DEFAULT_RETRY, random: () => number = Math.random, signal?: AbortSignal): FetchLike {
+export function retryingFetch(
+  inner: FetchLike,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  random: () => number = Math.random,
+  signal?: AbortSignal,
+): FetchLike {
   return async (input, init) => {
     const waitSignal = init?.signal ?? signal
     const method = requestMethod(input, init)

@@ -1,16 +1,9 @@
 /** Small builders for the normalized model, so every SaaS connector fills every field the same way. */
-import type {
-  NormalizedCredential,
-  NormalizedIdentity,
-  ScanProblem,
-  ScanScope,
-} from '../contract.js'
+import type { NormalizedCredential, NormalizedIdentity, ScanProblem, ScanScope } from '../contract.js'
 
 type Required<T, K extends keyof T> = Pick<T, K> & Partial<Omit<T, K>>
 
-export function identity(
-  fields: Required<NormalizedIdentity, 'externalId' | 'kind' | 'displayName' | 'scope'>,
-): NormalizedIdentity {
+export function identity(fields: Required<NormalizedIdentity, 'externalId' | 'kind' | 'displayName' | 'scope'>): NormalizedIdentity {
   return {
     status: 'active',
     createdAt: null,

@@ -40,7 +40,11 @@ export interface VaultResponse<T> {
 
 export function vaultAddress(settings: VaultSettings): string {
   const address = settings.address ?? process.env.VAULT_ADDR
-  if (!address) throw new LeashError('No Vault address: the source has no address and VAULT_ADDR is not set.', 'Set "address" in the source settings (e.g. https://vault.example.com:8200).')
+  if (!address)
+    throw new LeashError(
+      'No Vault address: the source has no address and VAULT_ADDR is not set.',
+      'Set "address" in the source settings (e.g. https://vault.example.com:8200).',
+    )
   return address.replace(/\/+$/, '')
 }
 
@@ -48,14 +52,27 @@ export function createVaultClient(settings: VaultSettings, ctx: { apiCalls: ApiC
   const address = vaultAddress(settings)
   const envName = settings.tokenEnv ?? DEFAULT_VAULT_TOKEN_ENV
   const token = process.env[envName]
-  if (!token) throw new LeashError(`The Vault token variable ${envName} is not set.`, `Export a token with the Leash scanner policy as ${envName} (see docs/providers/vault.md).`)
-  const doFetch = retryingFetch(countingFetch({ prefix: 'vault', table: OPERATIONS, apiCalls: ctx.apiCalls, signal: ctx.signal }), DEFAULT_RETRY, Math.random, ctx.signal)
+  if (!token)
+    throw new LeashError(
+      `The Vault token variable ${envName} is not set.`,
+      `Export a token with the Leash scanner policy as ${envName} (see docs/providers/vault.md).`,
+    )
+  const doFetch = retryingFetch(
+    countingFetch({ prefix: 'vault', table: OPERATIONS, apiCalls: ctx.apiCalls, signal: ctx.signal }),
+    DEFAULT_RETRY,
+    Math.random,
+    ctx.signal,
+  )
   const headers: Record<string, string> = { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }
   if (settings.namespace) headers['X-Vault-Namespace'] = settings.namespace
 
   async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown, list = false): Promise<T> {
     const url = `${address}/v1/${path.replace(/^\/+/, '')}${list ? '?list=true' : ''}`
-    const res = await doFetch(url, { method, headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    const res = await doFetch(url, {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
     const text = await res.text()
     if (!res.ok) {
       let errors: string[] = []
@@ -64,7 +81,12 @@ export function createVaultClient(settings: VaultSettings, ctx: { apiCalls: ApiC
       } catch {
         errors = [text.slice(0, 200)]
       }
-      throw new HttpError(res.status, path, `Vault ${method} ${path}${list ? '?list=true' : ''} answered ${res.status}: ${errors.join('; ') || res.statusText}`, errors)
+      throw new HttpError(
+        res.status,
+        path,
+        `Vault ${method} ${path}${list ? '?list=true' : ''} answered ${res.status}: ${errors.join('; ') || res.statusText}`,
+        errors,
+      )
     }
     if (!text) return {} as T
     return JSON.parse(text) as T

@@ -22,7 +22,8 @@ export const vaultProvider: Provider<VaultSettings> = {
     try {
       client = createVaultClient(ctx.settings, ctx)
     } catch (error) {
-      if (error instanceof LeashError) return [{ permission: 'Vault address and token', status: 'missing', detail: `${error.message} ${error.remedy}` }]
+      if (error instanceof LeashError)
+        return [{ permission: 'Vault address and token', status: 'missing', detail: `${error.message} ${error.remedy}` }]
       throw error
     }
     const checks: PermissionCheck[] = []
@@ -38,7 +39,11 @@ export const vaultProvider: Provider<VaultSettings> = {
       } catch (error) {
         rethrowIfAborted(error, ctx.signal)
         const status = httpStatusOf(error)
-        checks.push({ permission, status: status === 403 || status === 401 ? 'missing' : 'unknown', detail: scrubSecrets(String(error instanceof Error ? error.message : error)) })
+        checks.push({
+          permission,
+          status: status === 403 || status === 401 ? 'missing' : 'unknown',
+          detail: scrubSecrets(String(error instanceof Error ? error.message : error)),
+        })
       }
     }
     return checks

@@ -2,16 +2,17 @@
  * Vault revocation: revoke a token by its accessor (the token and its children stop working),
  * destroy an AppRole secret-id by its accessor. Neither can be undone.
  */
-import type { ActionContext, ExecutionResult, RevocationAction, RevocationPlan, RevocationTarget, VerificationResult } from '../contract.js'
+import type { ExecutionResult, RevocationAction, RevocationPlan, RevocationTarget, VerificationResult } from '../contract.js'
 import { HttpError } from '../saas-kit/http.js'
 import { scrubSecrets } from '../saas-kit/identity.js'
 import { createVaultClient } from './client.js'
 import type { VaultSettings } from './settings.js'
 
-type Ctx = ActionContext<VaultSettings>
-
 function gone(error: unknown): boolean {
-  return error instanceof HttpError && (error.status === 404 || (error.status === 400 && /invalid accessor|not found|failed to find/i.test(error.message)))
+  return (
+    error instanceof HttpError &&
+    (error.status === 404 || (error.status === 400 && /invalid accessor|not found|failed to find/i.test(error.message)))
+  )
 }
 
 async function run(operation: string, parameters: Record<string, unknown>, call: () => Promise<unknown>): Promise<ExecutionResult> {
@@ -20,7 +21,8 @@ async function run(operation: string, parameters: Record<string, unknown>, call:
     await call()
     return { calls: [{ operation, parameters, ok: true, response: { status: 'done' }, error: null, at }], ok: true, error: null }
   } catch (error) {
-    if (gone(error)) return { calls: [{ operation, parameters, ok: true, response: { alreadyAbsent: true }, error: null, at }], ok: true, error: null }
+    if (gone(error))
+      return { calls: [{ operation, parameters, ok: true, response: { alreadyAbsent: true }, error: null, at }], ok: true, error: null }
     const message = scrubSecrets(error instanceof Error ? error.message : String(error))
     return { calls: [{ operation, parameters, ok: false, response: null, error: message, at }], ok: false, error: message }
   }
@@ -53,18 +55,28 @@ export const revokeToken: RevocationAction<VaultSettings> = {
     return {
       actionId: this.id,
       summary: `Revoke Vault token ${target.identity.displayName} (accessor ${accessor}). Its child tokens and leases are revoked with it.`,
-      calls: [{ operation: 'vault:auth/token/revoke-accessor', parameters: { accessor }, effect: 'POST /v1/auth/token/revoke-accessor: the token, its children and its leases stop working.' }],
+      calls: [
+        {
+          operation: 'vault:auth/token/revoke-accessor',
+          parameters: { accessor },
+          effect: 'POST /v1/auth/token/revoke-accessor: the token, its children and its leases stop working.',
+        },
+      ],
       reversible: false,
       undoActionId: null,
       caveats: [
-        target.identity.attributes.orphan === false ? 'This token is not an orphan: its parent may mint a new one.' : 'The workload needs a new token from its auth method.',
+        target.identity.attributes.orphan === false
+          ? 'This token is not an orphan: its parent may mint a new one.'
+          : 'The workload needs a new token from its auth method.',
         'Needs "update" on auth/token/revoke-accessor.',
       ],
     }
   },
   async execute(ctx, target) {
     const accessor = tokenAccessor(target)
-    return run('vault:auth/token/revoke-accessor', { accessor }, () => createVaultClient(ctx.settings, ctx).post('auth/token/revoke-accessor', { accessor }))
+    return run('vault:auth/token/revoke-accessor', { accessor }, () =>
+      createVaultClient(ctx.settings, ctx).post('auth/token/revoke-accessor', { accessor }),
+    )
   },
   async verify(ctx, target) {
     const accessor = tokenAccessor(target)
@@ -76,7 +88,8 @@ function secretIdTarget(t: RevocationTarget) {
   const mount = t.identity.attributes.mount
   const role = t.identity.attributes.role
   const accessor = t.credential?.externalId
-  if (typeof mount !== 'string' || typeof role !== 'string' || !accessor) throw new Error(`Pick a secret-id of an AppRole role to destroy (${t.identity.externalId}).`)
+  if (typeof mount !== 'string' || typeof role !== 'string' || !accessor)
+    throw new Error(`Pick a secret-id of an AppRole role to destroy (${t.identity.externalId}).`)
   return { mount, role, accessor, base: `auth/${mount}role/${encodeURIComponent(role)}/secret-id-accessor` }
 }
 
@@ -91,19 +104,33 @@ export const destroySecretId: RevocationAction<VaultSettings> = {
     return {
       actionId: this.id,
       summary: `Destroy secret-id ${accessor} of AppRole ${role} (${mount}): it can no longer log in. Tokens it already obtained live until they expire.`,
-      calls: [{ operation: 'vault:auth/approle/role/secret-id-accessor/destroy', parameters: { mount, role, secret_id_accessor: accessor }, effect: `POST /v1/${base}/destroy` }],
+      calls: [
+        {
+          operation: 'vault:auth/approle/role/secret-id-accessor/destroy',
+          parameters: { mount, role, secret_id_accessor: accessor },
+          effect: `POST /v1/${base}/destroy`,
+        },
+      ],
       reversible: false,
       undoActionId: null,
-      caveats: ['Tokens issued with this secret-id are not revoked; revoke them separately if they must stop now.', `Needs "update" on ${base}/destroy.`],
+      caveats: [
+        'Tokens issued with this secret-id are not revoked; revoke them separately if they must stop now.',
+        `Needs "update" on ${base}/destroy.`,
+      ],
     }
   },
   async execute(ctx, target) {
     const { mount, role, accessor, base } = secretIdTarget(target)
-    return run('vault:auth/approle/role/secret-id-accessor/destroy', { mount, role, secret_id_accessor: accessor }, () => createVaultClient(ctx.settings, ctx).post(`${base}/destroy`, { secret_id_accessor: accessor }))
+    return run('vault:auth/approle/role/secret-id-accessor/destroy', { mount, role, secret_id_accessor: accessor }, () =>
+      createVaultClient(ctx.settings, ctx).post(`${base}/destroy`, { secret_id_accessor: accessor }),
+    )
   },
   async verify(ctx, target) {
     const { accessor, base } = secretIdTarget(target)
-    return absent(() => createVaultClient(ctx.settings, ctx).post(`${base}/lookup`, { secret_id_accessor: accessor }), `secret-id accessor ${accessor}`)
+    return absent(
+      () => createVaultClient(ctx.settings, ctx).post(`${base}/lookup`, { secret_id_accessor: accessor }),
+      `secret-id accessor ${accessor}`,
+    )
   },
 }
 

@@ -48,7 +48,11 @@ export function vaultScope(settings: VaultSettings): ScanScope {
     address = 'vault'
   }
   const host = address.replace(/^https?:\/\//, '')
-  return { accountId: settings.namespace ? `${host}/${settings.namespace}` : host, kind: 'vault', displayName: `Vault ${host}${settings.namespace ? ` (namespace ${settings.namespace})` : ''}` }
+  return {
+    accountId: settings.namespace ? `${host}/${settings.namespace}` : host,
+    kind: 'vault',
+    displayName: `Vault ${host}${settings.namespace ? ` (namespace ${settings.namespace})` : ''}`,
+  }
 }
 
 function isInvalidAccessor(error: unknown): boolean {
@@ -74,14 +78,26 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
     client = createVaultClient(ctx.settings, ctx)
   } catch (error) {
     if (!(error instanceof LeashError)) throw error
-    yield { type: 'problem', problem: problem({ scope, operation: 'vault:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }) }
+    yield {
+      type: 'problem',
+      problem: problem({ scope, operation: 'vault:Configure', message: error.message, remedy: error.remedy, fatalForScope: true }),
+    }
     yield { type: 'scope_finished', scope, complete: false }
     return
   }
   const problems: ScanProblem[] = []
   const fail = (error: unknown, operation: string, permission: string, fatal: boolean) => {
     rethrowIfAborted(error, ctx.signal)
-    problems.push(problemFromError(error, { provider: 'Vault', scope, operation: `vault:${operation}`, permission, fatalForScope: fatal, grantRemedy: `Add "${permission}" to the Leash scanner policy (docs/providers/vault.md).` }))
+    problems.push(
+      problemFromError(error, {
+        provider: 'Vault',
+        scope,
+        operation: `vault:${operation}`,
+        permission,
+        fatalForScope: fatal,
+        grantRemedy: `Add "${permission}" to the Leash scanner policy (docs/providers/vault.md).`,
+      }),
+    )
   }
 
   // Monitoring signal: is any audit device enabled?
@@ -93,7 +109,10 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   } catch (error) {
     fail(error, 'sys/audit', CAPABILITIES.audit, false)
     // A rejected token fails every call alike: report it once and stop.
-    if (httpStatusOf(error) === 401 || (httpStatusOf(error) === 403 && /invalid token|permission denied/i.test(String(error)) && (await tokenRejected(client)))) {
+    if (
+      httpStatusOf(error) === 401 ||
+      (httpStatusOf(error) === 403 && /invalid token|permission denied/i.test(String(error)) && (await tokenRejected(client)))
+    ) {
       for (const p of problems) yield { type: 'problem', problem: { ...p, fatalForScope: true } }
       yield { type: 'scope_finished', scope, complete: false }
       return
@@ -105,7 +124,9 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   if (!approleMounts) {
     try {
       const auth = await client.get<{ data?: Record<string, { type: string }> }>('sys/auth')
-      approleMounts = Object.entries(auth.data ?? {}).filter(([, m]) => m.type === 'approle').map(([path]) => normalizeMount(path))
+      approleMounts = Object.entries(auth.data ?? {})
+        .filter(([, m]) => m.type === 'approle')
+        .map(([path]) => normalizeMount(path))
     } catch (error) {
       fail(error, 'sys/auth', CAPABILITIES.auth, true)
       approleMounts = []
@@ -115,7 +136,9 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   if (!kvMounts) {
     try {
       const mounts = await client.get<{ data?: Record<string, { type: string; options?: { version?: string } | null }> }>('sys/mounts')
-      kvMounts = Object.entries(mounts.data ?? {}).filter(([, m]) => m.type === 'kv' && m.options?.version === '2').map(([path]) => normalizeMount(path))
+      kvMounts = Object.entries(mounts.data ?? {})
+        .filter(([, m]) => m.type === 'kv' && m.options?.version === '2')
+        .map(([path]) => normalizeMount(path))
     } catch (error) {
       fail(error, 'sys/mounts', CAPABILITIES.mounts, true)
       kvMounts = []
@@ -153,7 +176,14 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
         const secretIds: RawSecretIdLookup[] = []
         for (const accessor of accessors) {
           try {
-            secretIds.push((await client.post<VaultResponse<RawSecretIdLookup>>(`auth/${mount}role/${encodeURIComponent(role)}/secret-id-accessor/lookup`, { secret_id_accessor: accessor })).data)
+            secretIds.push(
+              (
+                await client.post<VaultResponse<RawSecretIdLookup>>(
+                  `auth/${mount}role/${encodeURIComponent(role)}/secret-id-accessor/lookup`,
+                  { secret_id_accessor: accessor },
+                )
+              ).data,
+            )
           } catch (error) {
             if (!isInvalidAccessor(error)) throw error
           }
@@ -174,14 +204,28 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
       const leaves: string[] = []
       let folders = ['']
       for (let depth = 0; depth < maxDepth && folders.length; depth++) {
-        const listed = await mapPool(folders, CONCURRENCY, async (folder) => (await listKeys(client, `${mount}metadata/${folder}`)).map((k) => folder + k))
+        const listed = await mapPool(folders, CONCURRENCY, async (folder) =>
+          (await listKeys(client, `${mount}metadata/${folder}`)).map((k) => folder + k),
+        )
         folders = []
         for (const key of listed.flat()) (key.endsWith('/') ? folders : leaves).push(key)
       }
       if (folders.length) {
-        problems.push(problem({ scope, operation: `vault:${mount}metadata`, message: `KV mount ${mount} has folders deeper than ${maxDepth} levels; they were not read.`, remedy: 'Raise kvMaxDepth in the source settings.', fatalForScope: true }))
+        problems.push(
+          problem({
+            scope,
+            operation: `vault:${mount}metadata`,
+            message: `KV mount ${mount} has folders deeper than ${maxDepth} levels; they were not read.`,
+            remedy: 'Raise kvMaxDepth in the source settings.',
+            fatalForScope: true,
+          }),
+        )
       }
-      const metas = await mapPool(leaves, CONCURRENCY, async (path) => ({ mount, path, meta: (await client.get<VaultResponse<RawKvMetadata>>(`${mount}metadata/${path}`)).data }))
+      const metas = await mapPool(leaves, CONCURRENCY, async (path) => ({
+        mount,
+        path,
+        meta: (await client.get<VaultResponse<RawKvMetadata>>(`${mount}metadata/${path}`)).data,
+      }))
       secrets.push(...metas)
     } catch (error) {
       fail(error, `${mount}metadata`, CAPABILITIES.kv, true)
@@ -189,7 +233,10 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   }
 
   // The policies everything above references: their strongest capability becomes the access level.
-  const names = new Set<string>([...tokens.flatMap((t) => [...(t.policies ?? []), ...(t.identity_policies ?? [])]), ...roles.flatMap((r) => r.data.token_policies ?? r.data.policies ?? [])])
+  const names = new Set<string>([
+    ...tokens.flatMap((t) => [...(t.policies ?? []), ...(t.identity_policies ?? [])]),
+    ...roles.flatMap((r) => r.data.token_policies ?? r.data.policies ?? []),
+  ])
   names.delete('root')
   const policies: PolicyLevels = new Map()
   let policyFailure: unknown = null

@@ -70,13 +70,18 @@ export interface VaultContext {
 /** The strongest capability in a policy's HCL/JSON text. */
 export function policyLevel(text: string): AccessLevel {
   if (/"sudo"|\bsudo\b/.test(text) || /path\s+"\*"/.test(text) || /path\s+"sys\/\*?"/.test(text)) return 'admin'
-  if (/path\s+"(sys\/policies|sys\/auth|auth\/token\/create|identity\/)/.test(text) && /"(create|update)"/.test(text)) return 'permissions_management'
+  if (/path\s+"(sys\/policies|sys\/auth|auth\/token\/create|identity\/)/.test(text) && /"(create|update)"/.test(text))
+    return 'permissions_management'
   if (/"(create|update|delete|patch)"/.test(text)) return 'write'
   if (/"(read|list)"/.test(text)) return 'read'
   return 'list'
 }
 
-function policyEntitlements(policies: string[], ctx: VaultContext, sourceRef: string): { entitlements: NormalizedEntitlement[]; unreadable: UnreadablePart[] } {
+function policyEntitlements(
+  policies: string[],
+  ctx: VaultContext,
+  sourceRef: string,
+): { entitlements: NormalizedEntitlement[]; unreadable: UnreadablePart[] } {
   const entitlements: NormalizedEntitlement[] = []
   let missing = false
   for (const p of policies) {
@@ -85,26 +90,57 @@ function policyEntitlements(policies: string[], ctx: VaultContext, sourceRef: st
       missing = true
       level = p === 'default' ? 'read' : 'list'
     }
-    entitlements.push({ action: `vault:policy:${p}`, resource: '*', accessLevel: level, sourceKind: 'managed_policy', sourceRef: `${sourceRef} → sys/policies/acl/${p}`, conditional: false })
+    entitlements.push({
+      action: `vault:policy:${p}`,
+      resource: '*',
+      accessLevel: level,
+      sourceKind: 'managed_policy',
+      sourceRef: `${sourceRef} → sys/policies/acl/${p}`,
+      conditional: false,
+    })
   }
-  return { entitlements, unreadable: missing ? [{ field: 'entitlements', operation: 'vault:sys/policies/acl', permission: 'read on sys/policies/acl/*' }] : [] }
+  return {
+    entitlements,
+    unreadable: missing ? [{ field: 'entitlements', operation: 'vault:sys/policies/acl', permission: 'read on sys/policies/acl/*' }] : [],
+  }
 }
 
 function monitoring(ctx: VaultContext, agent: boolean): NormalizedIdentity['monitoring'] {
-  return { usageData: ctx.auditEnabled == null ? 'unknown' : ctx.auditEnabled ? 'available' : 'unavailable', runtimeLogging: agent ? ctx.auditEnabled : null }
+  return {
+    usageData: ctx.auditEnabled == null ? 'unknown' : ctx.auditEnabled ? 'available' : 'unavailable',
+    runtimeLogging: agent ? ctx.auditEnabled : null,
+  }
 }
 
 function usageUnreadable(ctx: VaultContext): UnreadablePart[] {
   // Vault keeps no last-used time on tokens or secret ids; only the audit log (which Leash does not read) has it.
-  return [{ field: 'usage', operation: ctx.auditEnabled === false ? 'vault:sys/audit (no audit device enabled)' : 'vault audit log', permission: null }]
+  return [
+    {
+      field: 'usage',
+      operation: ctx.auditEnabled === false ? 'vault:sys/audit (no audit device enabled)' : 'vault audit log',
+      permission: null,
+    },
+  ]
+}
+
+function ownerKind(key: string, ref: string): OwnerHint['kind'] {
+  if (key === 'team' || /(^|[-_ ])(team|squad|group)$/i.test(ref)) return 'team'
+  if (key === 'username' || ref.includes('@')) return 'person'
+  return 'unknown'
 }
 
 function ownersFrom(meta: Record<string, string> | null | undefined, source: OwnerHint['source']): OwnerHint[] {
   if (!meta) return []
   const out: OwnerHint[] = []
-  for (const [key, role] of [['owner', 'owner'], ['team', 'owner'], ['created_by', 'creator'], ['username', 'owner'], ['sponsor', 'sponsor']] as const) {
+  for (const [key, role] of [
+    ['owner', 'owner'],
+    ['team', 'owner'],
+    ['created_by', 'creator'],
+    ['username', 'owner'],
+    ['sponsor', 'sponsor'],
+  ] as const) {
     const ref = meta[key]
-    if (ref) out.push({ ref, kind: key === 'team' ? 'team' : ref.includes('@') || key === 'username' ? 'person' : 'unknown', role, source, displayName: null, active: null, canAddCredentials: false })
+    if (ref) out.push({ ref, kind: ownerKind(key, ref), role, source, displayName: null, active: null, canAddCredentials: false })
   }
   return out
 }
@@ -125,23 +161,36 @@ export function transformToken(t: RawTokenLookup, ctx: VaultContext, now: Date):
     status: expired ? 'disabled' : 'active',
     createdAt: fromUnix(t.creation_time),
     attributes: {
-      provider: 'vault', accessor: t.accessor, path: t.path ?? null, policies, orphan: t.orphan ?? null, ttlSeconds: t.ttl ?? null, creationTtlSeconds: t.creation_ttl ?? null,
-      explicitMaxTtlSeconds: t.explicit_max_ttl ?? null, renewable: t.renewable ?? null, numUses: t.num_uses ?? null, entityId: t.entity_id || null, tokenType: t.type ?? 'service', meta: t.meta ?? {},
+      provider: 'vault',
+      accessor: t.accessor,
+      path: t.path ?? null,
+      policies,
+      orphan: t.orphan ?? null,
+      ttlSeconds: t.ttl ?? null,
+      creationTtlSeconds: t.creation_ttl ?? null,
+      explicitMaxTtlSeconds: t.explicit_max_ttl ?? null,
+      renewable: t.renewable ?? null,
+      numUses: t.num_uses ?? null,
+      entityId: t.entity_id || null,
+      tokenType: t.type ?? 'service',
+      meta: t.meta ?? {},
       root: policies.includes('root'),
     },
     tags: t.meta ?? {},
     consoleUrl: `${ctx.uiUrl}/ui/vault/access`,
-    credentials: [credential({
-      externalId: t.accessor,
-      type: 'token',
-      displayName: `${name} (accessor ${t.accessor.slice(0, 8)}…)`,
-      status: expired ? 'expired' : 'active',
-      createdAt: fromUnix(t.creation_time),
-      expiresAt,
-      // A token without an expiry (ttl 0, e.g. root or periodic without max) is a standing secret.
-      isStatic: expiresAt == null || (t.creation_ttl ?? 0) > 30 * 86400,
-      attributes: { orphan: t.orphan ?? null, renewable: t.renewable ?? null },
-    })],
+    credentials: [
+      credential({
+        externalId: t.accessor,
+        type: 'token',
+        displayName: `${name} (accessor ${t.accessor.slice(0, 8)}…)`,
+        status: expired ? 'expired' : 'active',
+        createdAt: fromUnix(t.creation_time),
+        expiresAt,
+        // A token without an expiry (ttl 0, e.g. root or periodic without max) is a standing secret.
+        isStatic: expiresAt == null || (t.creation_ttl ?? 0) > 30 * 86400,
+        attributes: { orphan: t.orphan ?? null, renewable: t.renewable ?? null },
+      }),
+    ],
     entitlements,
     owners: ownersFrom(t.meta, 'provider'),
     agentSignals: signals,
@@ -152,7 +201,14 @@ export function transformToken(t: RawTokenLookup, ctx: VaultContext, now: Date):
   })
 }
 
-export function transformAppRole(mount: string, role: string, data: RawAppRole, secretIds: RawSecretIdLookup[], ctx: VaultContext, now: Date): NormalizedIdentity {
+export function transformAppRole(
+  mount: string,
+  role: string,
+  data: RawAppRole,
+  secretIds: RawSecretIdLookup[],
+  ctx: VaultContext,
+  now: Date,
+): NormalizedIdentity {
   const policies = data.token_policies ?? data.policies ?? []
   const { entitlements, unreadable } = policyEntitlements(policies, ctx, `auth/${mount}role/${role}`)
   const creds = secretIds.map((s) => {
@@ -177,14 +233,24 @@ export function transformAppRole(mount: string, role: string, data: RawAppRole, 
     scope: ctx.scope,
     createdAt: creds.reduce<Date | null>((a, c) => (c.createdAt && (!a || c.createdAt < a) ? c.createdAt : a), null),
     attributes: {
-      provider: 'vault', mount, role, policies, secretIdTtlSeconds: data.secret_id_ttl ?? null, secretIdNumUses: data.secret_id_num_uses ?? null,
-      tokenTtlSeconds: data.token_ttl ?? null, tokenMaxTtlSeconds: data.token_max_ttl ?? null, bindSecretId: data.bind_secret_id ?? null,
-      secretIdBoundCidrs: data.secret_id_bound_cidrs ?? [], tokenBoundCidrs: data.token_bound_cidrs ?? [],
+      provider: 'vault',
+      mount,
+      role,
+      policies,
+      secretIdTtlSeconds: data.secret_id_ttl ?? null,
+      secretIdNumUses: data.secret_id_num_uses ?? null,
+      tokenTtlSeconds: data.token_ttl ?? null,
+      tokenMaxTtlSeconds: data.token_max_ttl ?? null,
+      bindSecretId: data.bind_secret_id ?? null,
+      secretIdBoundCidrs: data.secret_id_bound_cidrs ?? [],
+      tokenBoundCidrs: data.token_bound_cidrs ?? [],
     },
     consoleUrl: `${ctx.uiUrl}/ui/vault/access/${encodeURIComponent(mount.replace(/\/$/, ''))}/item/role`,
     credentials: creds,
     entitlements,
-    owners: secretIds.flatMap((s) => ownersFrom(s.metadata, 'tag')).filter((o, i, all) => all.findIndex((x) => x.ref === o.ref && x.role === o.role) === i),
+    owners: secretIds
+      .flatMap((s) => ownersFrom(s.metadata, 'tag'))
+      .filter((o, i, all) => all.findIndex((x) => x.ref === o.ref && x.role === o.role) === i),
     agentSignals: signals,
     environments: environmentsFromName(role, ...policies),
     monitoring: monitoring(ctx, signals.length > 0),
@@ -194,7 +260,8 @@ export function transformAppRole(mount: string, role: string, data: RawAppRole, 
 }
 
 export function transformKvSecret(mount: string, path: string, meta: RawKvMetadata, ctx: VaultContext): NormalizedIdentity {
-  if (!meta.created_time || meta.current_version === undefined) throw new Error(`Vault returned KV metadata for ${mount}${path} without created_time or current_version`)
+  if (!meta.created_time || meta.current_version === undefined)
+    throw new Error(`Vault returned KV metadata for ${mount}${path} without created_time or current_version`)
   const custom = meta.custom_metadata ?? {}
   const current = meta.versions?.[String(meta.current_version)]
   const signals = nameSignals('vault.kv.path', `${path} ${Object.values(custom).join(' ')}`, 'secret')
@@ -206,17 +273,27 @@ export function transformKvSecret(mount: string, path: string, meta: RawKvMetada
     status: current?.destroyed || (current?.deletion_time ?? '') !== '' ? 'disabled' : 'active',
     createdAt: fromIso(meta.created_time),
     tags: custom,
-    attributes: { provider: 'vault', mount, path, currentVersion: meta.current_version, maxVersions: meta.max_versions ?? null, customMetadata: custom, updatedTime: meta.updated_time },
+    attributes: {
+      provider: 'vault',
+      mount,
+      path,
+      currentVersion: meta.current_version,
+      maxVersions: meta.max_versions ?? null,
+      customMetadata: custom,
+      updatedTime: meta.updated_time,
+    },
     consoleUrl: `${ctx.uiUrl}/ui/vault/secrets/${encodeURIComponent(mount.replace(/\/$/, ''))}/kv/${encodeURIComponent(path)}/metadata`,
-    credentials: [credential({
-      externalId: `${mount}${path}`,
-      type: 'secret_value',
-      displayName: `version ${meta.current_version}`,
-      createdAt: fromIso(meta.created_time),
-      lastRotatedAt: fromIso(current?.created_time ?? meta.updated_time),
-      rotationEnabled: false,
-      attributes: { currentVersion: meta.current_version },
-    })],
+    credentials: [
+      credential({
+        externalId: `${mount}${path}`,
+        type: 'secret_value',
+        displayName: `version ${meta.current_version}`,
+        createdAt: fromIso(meta.created_time),
+        lastRotatedAt: fromIso(current?.created_time ?? meta.updated_time),
+        rotationEnabled: false,
+        attributes: { currentVersion: meta.current_version },
+      }),
+    ],
     owners: ownersFrom(custom, 'tag'),
     agentSignals: signals,
     environments: environmentsFromName(path, mount),

@@ -16,18 +16,37 @@ function fixture<T>(name: string): T {
 function target(identity: NormalizedIdentity, credentialId?: string): RevocationTarget {
   const cred = identity.credentials.find((c) => !credentialId || c.externalId === credentialId) ?? null
   return {
-    identity: { externalId: identity.externalId, kind: identity.kind, accountId: identity.scope.accountId, displayName: identity.displayName, attributes: identity.attributes },
+    identity: {
+      externalId: identity.externalId,
+      kind: identity.kind,
+      accountId: identity.scope.accountId,
+      displayName: identity.displayName,
+      attributes: identity.attributes,
+    },
     credential: cred ? { externalId: cred.externalId, type: cred.type, status: cred.status } : null,
   }
 }
 
 describe('Vault documented examples', () => {
-  const ctx: VaultContext = { scope: { accountId: 'vault.example.com', kind: 'vault' }, auditEnabled: true, policies: new Map([['default', 'read'], ['testgroup2-policy', 'write']]), uiUrl: 'https://vault.example.com' }
+  const ctx: VaultContext = {
+    scope: { accountId: 'vault.example.com', kind: 'vault' },
+    auditEnabled: true,
+    policies: new Map([
+      ['default', 'read'],
+      ['testgroup2-policy', 'write'],
+    ]),
+    uiUrl: 'https://vault.example.com',
+  }
   it('parses the token lookup sample verbatim, never keeping the token id', () => {
     // Source: developer.hashicorp.com/vault/api-docs/auth/token#lookup-a-token (fixtures/SOURCES.md)
     const { data } = fixture<{ data: RawTokenLookup & { id: string } }>('token-lookup.json')
     const id = transformToken(data, ctx, new Date('2018-05-01T00:00:00Z'))
-    expect(id).toMatchObject({ externalId: 'vault:token:8609694a-cdbc-db9b-d345-e782dbb562ed', kind: 'token', status: 'active', displayName: 'ldap2-tesla' })
+    expect(id).toMatchObject({
+      externalId: 'vault:token:8609694a-cdbc-db9b-d345-e782dbb562ed',
+      kind: 'token',
+      status: 'active',
+      displayName: 'ldap2-tesla',
+    })
     expect(id.createdAt?.toISOString()).toBe('2018-04-17T15:35:54.000Z')
     expect(id.credentials[0]?.expiresAt?.toISOString()).toBe('2018-05-19T15:35:54.466Z')
     expect(id.owners[0]).toMatchObject({ ref: 'tesla', role: 'owner' })
@@ -164,11 +183,13 @@ describe('Vault against the stand-in', () => {
 
     const after = await collectScan(vaultProvider, scanContext(settings))
     expect(after.identities.some((i) => i.externalId === tok.identity.externalId)).toBe(false)
-    expect(after.identities.find((i) => i.externalId === role.externalId)?.credentials.map((c) => c.externalId)).toEqual(['a1b2c3d4-0000-1111-2222-333344446666'])
+    expect(after.identities.find((i) => i.externalId === role.externalId)?.credentials.map((c) => c.externalId)).toEqual([
+      'a1b2c3d4-0000-1111-2222-333344446666',
+    ])
   })
 
   it('scans a large generated cluster', async () => {
-    const big = await vaultProvider.startStandIn({ seed: { identities: 800 } })
+    const big = await vaultProvider.startStandIn({ seed: { identities: 500 } })
     const restore = applyEnv(big.env)
     try {
       const scan = await collectScan(vaultProvider, scanContext(big.settings))

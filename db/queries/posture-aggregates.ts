@@ -38,12 +38,12 @@ export interface PostureBreakdown {
 
 /** The snapshot's credential-age buckets (scoring/snapshots.ts CREDENTIAL_AGE_BUCKETS), with labels and inventory bounds. */
 export const CREDENTIAL_AGE_BUCKETS: readonly Omit<CredentialAgeRow, 'count'>[] = [
-  { key: '0-30', label: '≤ 30 d', minDays: 0, maxDays: 31 },
-  { key: '31-90', label: '31–90 d', minDays: 31, maxDays: 91 },
-  { key: '91-180', label: '91–180 d', minDays: 91, maxDays: 181 },
-  { key: '181-365', label: '181–365 d', minDays: 181, maxDays: 366 },
-  { key: '366-730', label: '1–2 years', minDays: 366, maxDays: 731 },
-  { key: '731+', label: '> 2 years', minDays: 731, maxDays: null },
+  { key: '0-30', label: '≤30d', minDays: 0, maxDays: 31 },
+  { key: '31-90', label: '31–90d', minDays: 31, maxDays: 91 },
+  { key: '91-180', label: '91–180d', minDays: 91, maxDays: 181 },
+  { key: '181-365', label: '181–365d', minDays: 181, maxDays: 366 },
+  { key: '366-730', label: '1–2y', minDays: 366, maxDays: 731 },
+  { key: '731+', label: '>2y', minDays: 731, maxDays: null },
   { key: 'unknown', label: 'unknown', minDays: null, maxDays: null },
 ]
 

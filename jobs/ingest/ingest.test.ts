@@ -44,9 +44,9 @@ describe('streaming ingest', () => {
     const scopes = await db.selectFrom('scan_scopes').selectAll().where('scan_run_id', '=', result.scanRunId).execute()
     expect(scopes).toEqual([expect.objectContaining({ account_id: '111111111111', status: 'complete', identities_seen: 120 })])
 
-    const changes = await listChangesSince(db, { sinceScanRunId: result.scanRunId, limit: 5000 })
-    expect(changes).toHaveLength(120)
-    expect(new Set(changes.map((c) => c.changeType))).toEqual(new Set(['identity_new']))
+    // The first scan of a source is its baseline: no per-identity "new" events.
+    expect(result.baseline).toBe(true)
+    expect(await listChangesSince(db, { sinceScanRunId: result.scanRunId, limit: 5000 })).toEqual([])
   })
 
   it('rescans write only what changed, with the right change history, and never touch overrides or claims', async () => {
@@ -65,6 +65,7 @@ describe('streaming ingest', () => {
       accounts: [
         {
           ...account,
+          identities: 61,
           omit: [9],
           mutations: { 1: 'credential_added', 2: 'credential_removed', 3: 'privilege_gained', 4: 'privilege_lost', 5: 'owner_changed', 6: 'owner_changed', 7: 'disabled', 8: 'credential_disabled' },
         },
@@ -72,7 +73,8 @@ describe('streaming ingest', () => {
     })
     const second = await scanNow(database.current, sourceId)
     expect(second.status).toBe('succeeded')
-    expect(second.identities).toMatchObject({ seen: 59, new: 0, changed: 8, unchanged: 51, retired: 1 })
+    expect(second.baseline).toBe(false)
+    expect(second.identities).toMatchObject({ seen: 60, new: 1, changed: 8, unchanged: 51, retired: 1 })
 
     const changes = await listChangesSince(db, { sinceScanRunId: second.scanRunId, sourceId })
     const byType = (type: string) => changes.filter((c) => c.changeType === type).map((c) => c.identityName).sort()
@@ -84,7 +86,7 @@ describe('streaming ingest', () => {
     expect(byType('status_changed')).toEqual(['agent-7'])
     expect(byType('credential_status_changed')).toEqual(['agent-8'])
     expect(byType('identity_gone')).toEqual(['agent-9'])
-    expect(byType('identity_new')).toEqual([])
+    expect(byType('identity_new')).toEqual(['agent-60'])
     const gained = changes.find((c) => c.changeType === 'privilege_gained')!
     expect(gained.details).toMatchObject({ addedCount: 1, maxAccessLevel: { to: 'admin' } })
     const owner = changes.find((c) => c.changeType === 'owner_changed' && c.identityName === 'agent-5')!
@@ -92,7 +94,7 @@ describe('streaming ingest', () => {
 
     // Only the changed and the retired identities wait for scoring.
     const pending = await db.selectFrom('identities').select('display_name').where('source_id', '=', sourceId).where('needs_scoring', '=', true).orderBy('display_name').execute()
-    expect(pending.map((p) => p.display_name)).toEqual(['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6', 'agent-7', 'agent-8', 'agent-9'])
+    expect(pending.map((p) => p.display_name)).toEqual(['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6', 'agent-60', 'agent-7', 'agent-8', 'agent-9'])
     // Unchanged identities are stamped with the new scan.
     const stamped = await db.selectFrom('identities').select('last_seen_scan_id').where('external_id', '=', syntheticExternalId('222222222222', 30)).executeTakeFirstOrThrow()
     expect(stamped.last_seen_scan_id).toBe(second.scanRunId)

@@ -119,6 +119,35 @@ const STAGE_IDENTITY_COLUMNS = [
   'owners_hash',
 ] as const
 
+const NEW_IDENTITY_COLUMNS = [
+  'id',
+  'source_id',
+  'provider',
+  'kind',
+  'external_id',
+  'display_name',
+  'account_id',
+  'tags',
+  'attributes',
+  'console_url',
+  'created_at',
+  'last_used_at',
+  'last_used_known',
+  'status',
+  'posture_inputs',
+  'agent_reasons',
+  'credential_count',
+  'oldest_credential_at',
+  'max_access_level',
+  'data_hash',
+  'credentials_hash',
+  'entitlements_hash',
+  'owners_hash',
+  'needs_scoring',
+  'first_seen_scan_id',
+  'last_seen_scan_id',
+] as const
+
 const CREDENTIAL_COLUMNS = [
   'identity_id',
   'external_id',
@@ -171,6 +200,8 @@ export class ScanIngest {
   private constructor(
     private readonly client: pg.PoolClient,
     private readonly options: IngestOptions,
+    /** The source had no identities before this scan: no per-identity "new" events. */
+    readonly baseline: boolean,
   ) {}
 
   /** Takes a dedicated connection (its temp staging tables live as long as the scan). */
@@ -178,6 +209,7 @@ export class ScanIngest {
     const client = await pool.connect()
     try {
       await client.query(`
+        set jit = off;
         create temp table leash_stage_identities (
           id bigint, external_id text not null, kind text, display_name text, account_id text,
           tags jsonb, attributes jsonb, console_url text, created_at timestamptz, last_used_at timestamptz,
@@ -197,11 +229,12 @@ export class ScanIngest {
           credential_id bigint primary key, account_id text not null
         );
       `)
+      const { rows } = await client.query<{ found: boolean }>(`select exists (select 1 from identities where source_id = $1) as found`, [options.sourceId])
+      return new ScanIngest(client, options, !rows[0]!.found)
     } catch (error) {
       client.release(true)
       throw error
     }
-    return new ScanIngest(client, options)
   }
 
   /** Records the scope as started (scan_scopes row). */
@@ -378,7 +411,9 @@ export class ScanIngest {
       // Every statement below has an index path (unique key, primary key, identity_id). While a
       // first scan fills a table, its statistics say "tiny" and the planner would pick
       // sequential scans, making each batch O(table): forbid them for this transaction.
-      await client.query('set local enable_seqscan = off')
+      // The penalty that forbids them also inflates costs past jit_above_cost; JIT-compiling
+      // every small statement would cost more than running it.
+      await client.query('set local enable_seqscan = off; set local jit = off')
       // The run must still be ours; this also row-locks it, so a stale-run sweep cannot fail it mid-flush.
       const owned = await client.query(
         `update scan_runs set heartbeat_at = now() where id = $1 and status = 'running' and worker_id is not distinct from $2 returning id`,
@@ -420,46 +455,36 @@ export class ScanIngest {
       }
 
       // Stage new and changed identities, then merge.
-      const stage = new CopyBuffer()
-      for (const prepared of fresh) stage.row(stageIdentityRow(null, prepared, prepared.identity.status, true, true, prepared))
-      for (const { prepared, old, status, parts } of changed) {
-        const keep: Pick<PreparedIdentity, 'credentialsHash' | 'entitlementsHash' | 'ownersHash'> = {
-          credentialsHash: parts.credentials ? prepared.credentialsHash : old.credentials_hash,
-          entitlementsHash: parts.entitlements ? prepared.entitlementsHash : old.entitlements_hash,
-          ownersHash: parts.owners ? prepared.ownersHash : old.owners_hash,
-        }
-        stage.row(stageIdentityRow(old.id, prepared, status, parts.credentials, parts.entitlements, keep))
-      }
-      await copyRows(client, 'leash_stage_identities', STAGE_IDENTITY_COLUMNS, stage)
-
+      // New identities: ids drawn from the identity sequence, rows COPYed straight into place.
       const idByExternalId = new Map<string, number>()
+      const changes: ChangeRow[] = []
       if (fresh.length > 0) {
-        const { rows } = await client.query<{ id: number; external_id: string }>(
-          `with ins as (
-             insert into identities (
-               source_id, provider, kind, external_id, display_name, account_id, tags, attributes, console_url,
-               created_at, last_used_at, last_used_known, status, posture_inputs, agent_reasons,
-               credential_count, oldest_credential_at, max_access_level,
-               data_hash, credentials_hash, entitlements_hash, owners_hash,
-               needs_scoring, first_seen_scan_id, last_seen_scan_id)
-             select $1, $2, kind, external_id, display_name, account_id, tags, attributes, console_url,
-                    created_at, last_used_at, last_used_known, status, posture_inputs, agent_reasons,
-                    credential_count, oldest_credential_at, max_access_level,
-                    data_hash, credentials_hash, entitlements_hash, owners_hash,
-                    true, $3, $3
-               from leash_stage_identities where id is null
-             returning id, external_id, kind, display_name, account_id
-           ), changes as (
-             insert into identity_changes (identity_id, source_id, scan_run_id, change_type, details)
-             select id, $1, $3, 'identity_new', jsonb_build_object('kind', kind, 'displayName', display_name, 'accountId', account_id)
-               from ins
-           )
-           select id, external_id from ins`,
-          [sourceId, provider, scanRunId],
-        )
-        for (const row of rows) idByExternalId.set(row.external_id, row.id)
-        newCount = rows.length
-        changesWritten += rows.length
+        const { rows } = await client.query<{ id: number }>(`select nextval('identities_id_seq'::regclass) as id from generate_series(1, $1::int)`, [fresh.length])
+        const identityRows = new CopyBuffer()
+        fresh.forEach((prepared, index) => {
+          const id = rows[index]!.id
+          idByExternalId.set(prepared.externalId, id)
+          identityRows.row(newIdentityRow(id, sourceId, provider, scanRunId, prepared))
+          // The first scan of a source is its baseline: everything is new, so no per-identity event.
+          if (!this.baseline) {
+            changes.push({ identityId: id, type: 'identity_new', details: { kind: prepared.identity.kind, displayName: prepared.identity.displayName, accountId: prepared.accountId } })
+          }
+        })
+        await copyRows(client, 'identities', NEW_IDENTITY_COLUMNS, identityRows)
+        newCount = fresh.length
+      }
+      // Changed identities: staged, then merged with one UPDATE … FROM.
+      if (changed.length > 0) {
+        const stage = new CopyBuffer()
+        for (const { prepared, old, status, parts } of changed) {
+          const keep: Pick<PreparedIdentity, 'credentialsHash' | 'entitlementsHash' | 'ownersHash'> = {
+            credentialsHash: parts.credentials ? prepared.credentialsHash : old.credentials_hash,
+            entitlementsHash: parts.entitlements ? prepared.entitlementsHash : old.entitlements_hash,
+            ownersHash: parts.owners ? prepared.ownersHash : old.owners_hash,
+          }
+          stage.row(stageIdentityRow(old.id, prepared, status, parts.credentials, parts.entitlements, keep))
+        }
+        await copyRows(client, 'leash_stage_identities', STAGE_IDENTITY_COLUMNS, stage)
       }
       if (changed.length > 0) {
         await client.query('analyze leash_stage_identities')
@@ -497,7 +522,6 @@ export class ScanIngest {
       }
 
       // Changed identities: compare with what is stored, record the changes, rewrite the part.
-      const changes: ChangeRow[] = []
       for (const { prepared, old, status } of changed) {
         if (old.status === 'gone') {
           changes.push({ identityId: old.id, type: 'identity_returned', details: { status, displayName: prepared.identity.displayName } })
@@ -691,6 +715,38 @@ function stageIdentityRow(
     copyField(hashes.credentialsHash),
     copyField(hashes.entitlementsHash),
     copyField(hashes.ownersHash),
+  ]
+}
+
+function newIdentityRow(id: number, sourceId: string, provider: string, scanRunId: string, p: PreparedIdentity): string[] {
+  const i = p.identity
+  return [
+    String(id),
+    sourceId,
+    copyField(provider),
+    copyField(i.kind),
+    copyField(p.externalId),
+    copyField(i.displayName),
+    copyField(p.accountId),
+    copyField(p.tagsJson),
+    copyField(p.attributesJson),
+    copyField(i.consoleUrl ?? null),
+    copyField(i.createdAt),
+    copyField(i.lastUsedAt),
+    copyField(i.lastUsedKnown),
+    i.status,
+    copyField(p.postureJson),
+    copyField(p.agentJson),
+    copyField(p.credentialCount),
+    copyField(p.oldestCredentialAt),
+    copyField(p.maxAccessLevel),
+    copyField(p.dataHash),
+    copyField(p.credentialsHash),
+    copyField(p.entitlementsHash),
+    copyField(p.ownersHash),
+    't',
+    scanRunId,
+    scanRunId,
   ]
 }
 

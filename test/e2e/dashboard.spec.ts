@@ -132,11 +132,12 @@ test('An identity page explains the agent, owner, credentials, entitlements and 
   await expect(page.getByRole('heading', { level: 1, name: 'bedrock-support-agent' })).toBeVisible()
   await expect(page.getByRole('link', { name: /Open in the AWS console/ })).toHaveAttribute('href', /console\.aws\.amazon\.com/)
   await expect(page.getByText('Trust policy admits bedrock.amazonaws.com')).toBeVisible()
-  await expect(page.getByText('Identity has full administrator rights')).toBeVisible()
+  await expect(page.getByRole('region', { name: /Findings/ }).getByText('Identity has full administrator rights', { exact: true })).toBeVisible()
   await expect(page.getByRole('cell', { name: 'AKIAEXAMPLESHOWCASE1' })).toBeVisible()
   await expect(page.getByText('Dana Kim')).toBeVisible()
   const entitlements = page.getByRole('region', { name: /Entitlements/ })
-  await expect(entitlements.getByText(/^Admin/)).toBeVisible()
+  // The admin group comes first and is open: one admin grant (header row + 1).
+  await expect(entitlements.getByRole('table', { name: 'Admin entitlements' }).getByRole('row')).toHaveCount(2)
   await expect(page.getByRole('heading', { name: 'Actions' })).toBeVisible()
   await screenshot(page, 'identity-detail')
 

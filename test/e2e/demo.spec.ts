@@ -53,7 +53,8 @@ const test = base.extend<{}, { demoServer: DemoServer }>({
         const timer = setTimeout(() => reject(new Error(`The demo server was not ready within 120 s:\n${output}`)), 120_000)
         const onData = (chunk: Buffer) => {
           if (!firstLogAt && /leash: /.test(chunk.toString())) firstLogAt = Date.now()
-          output = (output + chunk.toString()).slice(-50_000)
+          // Each chunk stamped with the seconds since the first log line, for the failure report.
+          output = (output + `[+${firstLogAt ? ((Date.now() - firstLogAt) / 1000).toFixed(1) : '0.0'} s] ${chunk.toString()}`).slice(-50_000)
           const match = /ready: (http:\/\/\S+)/.exec(output)
           if (match?.[1]) {
             clearTimeout(timer)
@@ -109,6 +110,7 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   const elapsed = Date.now() - demoServer.firstLogAt
   test.info().annotations.push({ type: 'demo populated after (ms, from the first log line)', description: String(elapsed) })
   console.log(`demo: Posture populated for every demo source ${(elapsed / 1000).toFixed(1)} s after the server's first log line`)
+  if (process.env.LEASH_E2E_DEMO_LOG) console.log(demoServer.output())
   expect(elapsed, demoServer.output()).toBeLessThanOrEqual(BUDGET_MS)
 
   // The whole estate: identities from every provider, and a trend with weeks of history.

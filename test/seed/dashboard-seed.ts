@@ -478,12 +478,12 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
      where r.source_id = c.source_id and r.status <> 'running'`.execute(db)
 
   // Posture snapshots: the latest computed exactly from the rows; 29 earlier days drift towards it.
-  await writeSnapshots(db, now, Object.values(sources), latestRun)
+  await seedPostureHistory(db, now, Object.values(sources), latestRun)
   await sql`analyze`.execute(db)
   return { identities: n, sources, takenAt: now, showcase: { orphanAgent, copilotBot, ownedRole } }
 }
 
-async function writeSnapshots(db: Kysely<Database>, now: Date, sources: SeedSource[], latestRun: Map<string, string>): Promise<void> {
+export async function seedPostureHistory(db: Kysely<Database>, now: Date, sources: SeedSource[], latestRun: Map<string, string>): Promise<void> {
   // Today's snapshot is the real one scoring writes after a scan (estate and every source).
   await takePostureSnapshot(db, { takenAt: now })
   const today = await db

@@ -80,7 +80,15 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
   }
   const userObj = (login: string) => {
     const u = [...estate.members, ...estate.formerMembers].find((m) => m.login === login)
-    return { login, id: u?.id ?? 0, node_id: `MDQ6VXNlcj${u?.id ?? 0}`, type: 'User', site_admin: false, url: `https://api.github.com/users/${login}`, html_url: `https://github.com/${login}` }
+    return {
+      login,
+      id: u?.id ?? 0,
+      node_id: `MDQ6VXNlcj${u?.id ?? 0}`,
+      type: 'User',
+      site_admin: false,
+      url: `https://api.github.com/users/${login}`,
+      html_url: `https://github.com/${login}`,
+    }
   }
 
   const server = await startStandInServer({
@@ -92,12 +100,19 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
       let caller: Caller | null = null
       if (credential === STANDIN_OWNER_TOKEN) caller = { kind: 'owner' }
       else if (credential === STANDIN_MEMBER_TOKEN) caller = { kind: 'member' }
-      else if (installationTokens.has(credential)) caller = { kind: 'installation', installationId: installationTokens.get(credential) as number }
+      else if (installationTokens.has(credential))
+        caller = { kind: 'installation', installationId: installationTokens.get(credential) as number }
       else if (credential.split('.').length === 3 && verifyJwt(credential, appKey, estate.leashAppId)) caller = { kind: 'app' }
       if (!caller) return { status: 401, body: errorBody(401, 'Bad credentials') }
       const appRoute = req.path.startsWith('/app/') || /^\/orgs\/[^/]+\/installation$/.test(req.path)
       if (appRoute !== (caller.kind === 'app')) {
-        return { status: appRoute ? 401 : 403, body: errorBody(appRoute ? 401 : 403, appRoute ? 'A JSON web token could not be decoded' : 'A JSON web token cannot be used for this endpoint') }
+        return {
+          status: appRoute ? 401 : 403,
+          body: errorBody(
+            appRoute ? 401 : 403,
+            appRoute ? 'A JSON web token could not be decoded' : 'A JSON web token cannot be used for this endpoint',
+          ),
+        }
       }
       callers.set(req, caller)
       return null
@@ -112,24 +127,49 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
       })
       app.get('/orgs/:org/installation', (req, res) => {
         if (!orgGuard(req, res)) return
-        res.json({ id: estate.leashInstallationId, app_id: estate.leashAppId, app_slug: 'leash-inventory', account: { login: estate.org, id: estate.orgId, type: 'Organization' }, target_type: 'Organization' })
+        res.json({
+          id: estate.leashInstallationId,
+          app_id: estate.leashAppId,
+          app_slug: 'leash-inventory',
+          account: { login: estate.org, id: estate.orgId, type: 'Organization' },
+          target_type: 'Organization',
+        })
       })
       app.post('/app/installations/:id/access_tokens', (req, res) => {
         if (Number(req.params.id) !== estate.leashInstallationId) return fail(res, 404, 'Not Found')
         const token = `ghs_standin${String(++tokenSeq).padStart(28, '0')}`
         installationTokens.set(token, estate.leashInstallationId)
-        res.status(201).json({ token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: estate.installations[0]?.permissions ?? {}, repository_selection: 'all' })
+        res
+          .status(201)
+          .json({
+            token,
+            expires_at: new Date(Date.now() + 3600_000).toISOString(),
+            permissions: estate.installations[0]?.permissions ?? {},
+            repository_selection: 'all',
+          })
       })
       app.get('/orgs/:org/members', (req, res) => {
         if (!orgGuard(req, res)) return
-        list(req, res, estate.members.map((m) => userObj(m.login)))
+        list(
+          req,
+          res,
+          estate.members.map((m) => userObj(m.login)),
+        )
       })
       app.get('/orgs/:org/installations', (req, res) => {
         if (!orgGuard(req, res)) return
-        if (callerOf(req).kind === 'member') return fail(res, 403, 'You must be an organization owner or have the Administration: read permission.')
+        if (callerOf(req).kind === 'member')
+          return fail(res, 403, 'You must be an organization owner or have the Administration: read permission.')
         list(req, res, estate.installations, (page) => ({
           total_count: estate.installations.length,
-          installations: page.map(({ agent: _agent, ...i }) => ({ ...i, account: { login: estate.org, id: estate.orgId, type: 'Organization' }, target_type: 'Organization', target_id: estate.orgId, html_url: `https://github.com/organizations/${estate.org}/settings/installations/${i.id}`, single_file_name: null })),
+          installations: page.map(({ agent: _agent, ...i }) => ({
+            ...i,
+            account: { login: estate.org, id: estate.orgId, type: 'Organization' },
+            target_type: 'Organization',
+            target_id: estate.orgId,
+            html_url: `https://github.com/organizations/${estate.org}/settings/installations/${i.id}`,
+            single_file_name: null,
+          })),
         }))
       })
       app.get('/orgs/:org/personal-access-tokens', (req, res) => {
@@ -137,13 +177,23 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
         if (callerOf(req).kind !== 'installation') return fail(res, 403, 'Resource not accessible by personal access token')
         const owners = ([] as unknown[]).concat(req.query.owner ?? req.query['owner[]'] ?? []).map(String)
         const grants = estate.patGrants.filter((g) => owners.length === 0 || owners.includes(g.owner))
-        list(req, res, grants.map(({ agent: _agent, owner, ...g }) => ({ ...g, owner: userObj(owner), repositories_url: `https://api.github.com/organizations/${estate.orgId}/personal-access-tokens/${g.id}/repositories`, token_expired: g.token_expires_at != null && Date.parse(g.token_expires_at) <= Date.now() })))
+        list(
+          req,
+          res,
+          grants.map(({ agent: _agent, owner, ...g }) => ({
+            ...g,
+            owner: userObj(owner),
+            repositories_url: `https://api.github.com/organizations/${estate.orgId}/personal-access-tokens/${g.id}/repositories`,
+            token_expired: g.token_expires_at != null && Date.parse(g.token_expires_at) <= Date.now(),
+          })),
+        )
       })
       app.post('/orgs/:org/personal-access-tokens', (req, res) => {
         if (!orgGuard(req, res)) return
         if (callerOf(req).kind !== 'installation') return fail(res, 403, 'Resource not accessible by personal access token')
         const body = req.body as { action?: string; pat_ids?: number[] }
-        if (body.action !== 'revoke' || !Array.isArray(body.pat_ids) || body.pat_ids.length === 0) return fail(res, 422, 'Invalid request: action must be "revoke" and pat_ids a non-empty array.')
+        if (body.action !== 'revoke' || !Array.isArray(body.pat_ids) || body.pat_ids.length === 0)
+          return fail(res, 422, 'Invalid request: action must be "revoke" and pat_ids a non-empty array.')
         const missing = body.pat_ids.filter((id) => !estate.patGrants.some((g) => g.id === id))
         if (missing.length) return fail(res, 404, 'Not Found')
         estate.patGrants = estate.patGrants.filter((g) => !body.pat_ids?.includes(g.id))
@@ -155,7 +205,16 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
         if (c.kind === 'installation') return fail(res, 403, 'Resource not accessible by integration')
         if (c.kind !== 'owner') return fail(res, 403, 'Must be an organization owner.')
         if (!estate.sso) return fail(res, 404, 'Not Found')
-        list(req, res, estate.ssoAuths.map(({ agent: _agent, ...a }) => ({ ...a, authorized_credential_id: a.credential_id + 1, authorized_credential_title: a.authorized_credential_note, fingerprint: a.credential_type === 'SSH key' ? 'jklmnop12345678' : undefined })))
+        list(
+          req,
+          res,
+          estate.ssoAuths.map(({ agent: _agent, ...a }) => ({
+            ...a,
+            authorized_credential_id: a.credential_id + 1,
+            authorized_credential_title: a.authorized_credential_note,
+            fingerprint: a.credential_type === 'SSH key' ? 'jklmnop12345678' : undefined,
+          })),
+        )
       })
       app.delete('/orgs/:org/credential-authorizations/:id', (req, res) => {
         if (!orgGuard(req, res)) return
@@ -167,7 +226,18 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
       })
       app.get('/orgs/:org/repos', (req, res) => {
         if (!orgGuard(req, res)) return
-        list(req, res, estate.repos.map((r) => ({ id: r.id, name: r.name, full_name: `${estate.org}/${r.name}`, private: true, archived: r.archived, owner: { login: estate.org, type: 'Organization' } })))
+        list(
+          req,
+          res,
+          estate.repos.map((r) => ({
+            id: r.id,
+            name: r.name,
+            full_name: `${estate.org}/${r.name}`,
+            private: true,
+            archived: r.archived,
+            owner: { login: estate.org, type: 'Organization' },
+          })),
+        )
       })
       const repoKeys = (req: Request, res: Response): boolean => {
         if (req.params.owner?.toLowerCase() !== estate.org.toLowerCase() || !estate.repos.some((r) => r.name === req.params.repo)) {
@@ -180,7 +250,12 @@ export async function startGitHubStandIn(options: { seed: Seed; port?: number })
         }
         return true
       }
-      const renderKey = ({ agent: _agent, repo, ...k }: GitHubEstate['deployKeys'][number]) => ({ ...k, url: `https://api.github.com/repos/${estate.org}/${repo}/keys/${k.id}`, verified: true, enabled: true })
+      const renderKey = ({ agent: _agent, repo, ...k }: GitHubEstate['deployKeys'][number]) => ({
+        ...k,
+        url: `https://api.github.com/repos/${estate.org}/${repo}/keys/${k.id}`,
+        verified: true,
+        enabled: true,
+      })
       app.get('/repos/:owner/:repo/keys', (req, res) => {
         if (repoKeys(req, res)) list(req, res, estate.deployKeys.filter((k) => k.repo === req.params.repo).map(renderKey))
       })

@@ -19,7 +19,11 @@ export interface OpenAIStandIn extends StandInServer {
 }
 
 function list<T extends { id: string }>(req: Request, res: Response, items: T[], render: (item: T) => unknown) {
-  const { page, hasMore } = pageAfter(items, typeof req.query.after === 'string' ? req.query.after : undefined, intParam(req.query.limit, 20, 100))
+  const { page, hasMore } = pageAfter(
+    items,
+    typeof req.query.after === 'string' ? req.query.after : undefined,
+    intParam(req.query.limit, 20, 100),
+  )
   res.json({
     object: 'list',
     data: page.map(render),
@@ -39,26 +43,68 @@ export async function startOpenAIStandIn(options: { seed: Seed; port?: number })
   const isMember = (id: string) => estate.users.some((u) => u.id === id)
 
   const renderProject = (p: OpenAIEstate['projects'][number]) => ({
-    object: 'organization.project', id: p.id, name: p.name, created_at: p.created_at, archived_at: p.archived_at, status: p.archived_at ? 'archived' : 'active',
+    object: 'organization.project',
+    id: p.id,
+    name: p.name,
+    created_at: p.created_at,
+    archived_at: p.archived_at,
+    status: p.archived_at ? 'archived' : 'active',
   })
-  const renderSa = (s: OpenAIEstate['serviceAccounts'][number]) => ({ object: 'organization.project.service_account', id: s.id, name: s.name, role: s.role, created_at: s.created_at })
+  const renderSa = (s: OpenAIEstate['serviceAccounts'][number]) => ({
+    object: 'organization.project.service_account',
+    id: s.id,
+    name: s.name,
+    role: s.role,
+    created_at: s.created_at,
+  })
   const ownerAccess = (k: OAKey): 'active' | 'inactive' => (k.owner.type === 'user' && !isMember(k.owner.user_id) ? 'inactive' : 'active')
   const renderKey = (k: OAKey) => {
     let owner: Record<string, unknown>
     if (k.owner.type === 'user') {
       const u = userById(k.owner.user_id) as OAUser
-      owner = { type: 'user', user: { object: 'organization.project.user', id: u.id, name: u.name, email: u.email, role: k.owner.project_role, added_at: u.added_at, created_at: u.added_at } }
+      owner = {
+        type: 'user',
+        user: {
+          object: 'organization.project.user',
+          id: u.id,
+          name: u.name,
+          email: u.email,
+          role: k.owner.project_role,
+          added_at: u.added_at,
+          created_at: u.added_at,
+        },
+      }
     } else {
       const saId = k.owner.service_account_id
       const sa = estate.serviceAccounts.find((s) => s.id === saId)
-      owner = { type: 'service_account', service_account: sa ? renderSa(sa) : { object: 'organization.project.service_account', id: saId, name: k.name, role: 'member', created_at: k.created_at } }
+      owner = {
+        type: 'service_account',
+        service_account: sa
+          ? renderSa(sa)
+          : { object: 'organization.project.service_account', id: saId, name: k.name, role: 'member', created_at: k.created_at },
+      }
     }
-    return { object: 'organization.project.api_key', redacted_value: k.redacted_value, name: k.name, created_at: k.created_at, last_used_at: k.last_used_at, id: k.id, owner, owner_project_access: ownerAccess(k) }
+    return {
+      object: 'organization.project.api_key',
+      redacted_value: k.redacted_value,
+      name: k.name,
+      created_at: k.created_at,
+      last_used_at: k.last_used_at,
+      id: k.id,
+      owner,
+      owner_project_access: ownerAccess(k),
+    }
   }
   const renderAdminKey = (k: OpenAIEstate['adminKeys'][number]) => {
     const u = userById(k.owner_user_id)
     return {
-      object: 'organization.admin_api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: k.last_used_at, expires_at: k.expires_at,
+      object: 'organization.admin_api_key',
+      id: k.id,
+      name: k.name,
+      redacted_value: k.redacted_value,
+      created_at: k.created_at,
+      last_used_at: k.last_used_at,
+      expires_at: k.expires_at,
       owner: u ? { type: 'user', object: 'organization.user', id: u.id, name: u.name, created_at: u.added_at, role: 'owner' } : {},
     }
   }
@@ -70,20 +116,49 @@ export async function startOpenAIStandIn(options: { seed: Seed; port?: number })
 
   const server = await startStandInServer({
     port: options.port,
-    errorBody: (status, message) => ({ error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code: status === 429 ? 'rate_limit_exceeded' : null } }),
+    errorBody: (status, message) => ({
+      error: {
+        message,
+        type: status === 429 ? 'requests' : 'invalid_request_error',
+        param: null,
+        code: status === 429 ? 'rate_limit_exceeded' : null,
+      },
+    }),
     authorize(req) {
       const auth = req.header('authorization') ?? ''
       const key = auth.startsWith('Bearer ') ? auth.slice(7) : ''
       if (key !== STANDIN_ADMIN_KEY && key !== STANDIN_READONLY_ADMIN_KEY) {
-        return { status: 401, body: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } }
+        return {
+          status: 401,
+          body: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+        }
       }
       if (key === STANDIN_READONLY_ADMIN_KEY && req.method !== 'GET') {
-        return { status: 403, body: { error: { message: 'You have insufficient permissions for this operation. Missing scopes: api.management.write.', type: 'invalid_request_error', param: null, code: null } } }
+        return {
+          status: 403,
+          body: {
+            error: {
+              message: 'You have insufficient permissions for this operation. Missing scopes: api.management.write.',
+              type: 'invalid_request_error',
+              param: null,
+              code: null,
+            },
+          },
+        }
       }
       return null
     },
     routes(app) {
-      app.get('/v1/organization/users', (req, res) => list(req, res, estate.users, (u) => ({ object: 'organization.user', id: u.id, name: u.name, email: u.email, role: u.role, added_at: u.added_at })))
+      app.get('/v1/organization/users', (req, res) =>
+        list(req, res, estate.users, (u) => ({
+          object: 'organization.user',
+          id: u.id,
+          name: u.name,
+          email: u.email,
+          role: u.role,
+          added_at: u.added_at,
+        })),
+      )
       app.get('/v1/organization/admin_api_keys', (req, res) => list(req, res, estate.adminKeys, renderAdminKey))
       app.get('/v1/organization/admin_api_keys/:key_id', (req, res) => {
         const k = estate.adminKeys.find((x) => x.id === req.params.key_id)
@@ -98,14 +173,25 @@ export async function startOpenAIStandIn(options: { seed: Seed; port?: number })
       })
       app.get('/v1/organization/projects', (req, res) => {
         const includeArchived = req.query.include_archived === 'true'
-        list(req, res, estate.projects.filter((p) => includeArchived || p.archived_at == null), renderProject)
+        list(
+          req,
+          res,
+          estate.projects.filter((p) => includeArchived || p.archived_at == null),
+          renderProject,
+        )
       })
       app.get('/v1/organization/projects/:project_id', (req, res) => {
         const p = project(req, res)
         if (p) res.json(renderProject(p))
       })
       app.get('/v1/organization/projects/:project_id/service_accounts', (req, res) => {
-        if (project(req, res)) list(req, res, estate.serviceAccounts.filter((s) => s.project_id === req.params.project_id), renderSa)
+        if (project(req, res))
+          list(
+            req,
+            res,
+            estate.serviceAccounts.filter((s) => s.project_id === req.params.project_id),
+            renderSa,
+          )
       })
       app.get('/v1/organization/projects/:project_id/service_accounts/:sa_id', (req, res) => {
         const s = estate.serviceAccounts.find((x) => x.id === req.params.sa_id && x.project_id === req.params.project_id)
@@ -127,7 +213,9 @@ export async function startOpenAIStandIn(options: { seed: Seed; port?: number })
         if (!project(req, res)) return
         const filter = typeof req.query.owner_project_access === 'string' ? req.query.owner_project_access : null
         // Without owner_project_access the real endpoint applies membership visibility and may hide keys of people who left.
-        const keys = estate.keys.filter((k) => k.project_id === req.params.project_id).filter((k) => (filter === 'any' ? true : ownerAccess(k) === (filter ?? 'active')))
+        const keys = estate.keys
+          .filter((k) => k.project_id === req.params.project_id)
+          .filter((k) => (filter === 'any' ? true : ownerAccess(k) === (filter ?? 'active')))
         list(req, res, keys, renderKey)
       })
       app.get('/v1/organization/projects/:project_id/api_keys/:key_id', (req, res) => {

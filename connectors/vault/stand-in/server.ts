@@ -16,7 +16,17 @@ export interface VaultStandIn extends StandInServer {
 let requestSeq = 0
 function envelope(data: unknown, extra: Record<string, unknown> = {}) {
   requestSeq += 1
-  return { request_id: `00000000-0000-0000-0000-${String(requestSeq).padStart(12, '0')}`, lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null, ...extra }
+  return {
+    request_id: `00000000-0000-0000-0000-${String(requestSeq).padStart(12, '0')}`,
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    ...extra,
+  }
 }
 
 function errors(res: Response, status: number, ...messages: string[]) {
@@ -38,9 +48,23 @@ export async function startVaultStandIn(options: { seed: Seed; port?: number }):
   const list = (res: Response, keys: string[]) => (keys.length ? res.json(envelope({ keys })) : errors(res, 404))
   const isList = (req: Request) => req.query.list === 'true'
   const lookup = (t: VaultEstate['tokens'][number]) => ({
-    accessor: t.accessor, creation_time: t.creation_time, creation_ttl: t.creation_ttl, display_name: t.display_name, entity_id: '', expire_time: t.expire_time,
-    explicit_max_ttl: 0, id: '', issue_time: new Date(t.creation_time * 1000).toISOString(), meta: t.meta, num_uses: 0, orphan: t.orphan, path: t.path, policies: t.policies,
-    renewable: t.expire_time != null, ttl: t.expire_time ? Math.max(0, Math.floor((Date.parse(t.expire_time) - Date.now()) / 1000)) : 0, type: 'service',
+    accessor: t.accessor,
+    creation_time: t.creation_time,
+    creation_ttl: t.creation_ttl,
+    display_name: t.display_name,
+    entity_id: '',
+    expire_time: t.expire_time,
+    explicit_max_ttl: 0,
+    id: '',
+    issue_time: new Date(t.creation_time * 1000).toISOString(),
+    meta: t.meta,
+    num_uses: 0,
+    orphan: t.orphan,
+    path: t.path,
+    policies: t.policies,
+    renewable: t.expire_time != null,
+    ttl: t.expire_time ? Math.max(0, Math.floor((Date.parse(t.expire_time) - Date.now()) / 1000)) : 0,
+    type: 'service',
   })
   const role = (req: Request) => estate.roles.find((r) => r.name === req.params.role)
 
@@ -57,7 +81,12 @@ export async function startVaultStandIn(options: { seed: Seed; port?: number }):
     },
     routes(app) {
       app.get('/v1/sys/audit', (_req, res) => {
-        const devices = Object.fromEntries(estate.auditDevices.map((d) => [d, { type: 'file', description: '', options: { file_path: '/var/log/vault_audit.log' }, local: false, path: d }]))
+        const devices = Object.fromEntries(
+          estate.auditDevices.map((d) => [
+            d,
+            { type: 'file', description: '', options: { file_path: '/var/log/vault_audit.log' }, local: false, path: d },
+          ]),
+        )
         res.json({ ...devices, ...envelope(devices) })
       })
       app.get('/v1/sys/auth', (_req, res) => {
@@ -87,7 +116,10 @@ export async function startVaultStandIn(options: { seed: Seed; port?: number }):
       })
       app.get('/v1/auth/token/accessors', (req, res) => {
         if (!isList(req)) return errors(res, 405, 'unsupported operation')
-        list(res, estate.tokens.map((t) => t.accessor))
+        list(
+          res,
+          estate.tokens.map((t) => t.accessor),
+        )
       })
       app.post('/v1/auth/token/lookup-accessor', (req, res) => {
         const t = estate.tokens.find((x) => x.accessor === (req.body as { accessor?: string }).accessor)
@@ -100,21 +132,60 @@ export async function startVaultStandIn(options: { seed: Seed; port?: number }):
         estate.tokens.splice(i, 1)
         res.status(204).end()
       })
-      app.get('/v1/auth/approle/role', (req, res) => (isList(req) ? list(res, estate.roles.map((r) => r.name)) : errors(res, 405, 'unsupported operation')))
+      app.get('/v1/auth/approle/role', (req, res) =>
+        isList(req)
+          ? list(
+              res,
+              estate.roles.map((r) => r.name),
+            )
+          : errors(res, 405, 'unsupported operation'),
+      )
       app.get('/v1/auth/approle/role/:role', (req, res) => {
         const r = role(req)
         if (!r) return errors(res, 404)
-        res.json(envelope({ bind_secret_id: true, local_secret_ids: false, secret_id_bound_cidrs: null, secret_id_num_uses: 0, secret_id_ttl: r.secret_id_ttl, token_bound_cidrs: [], token_explicit_max_ttl: 0, token_max_ttl: 0, token_no_default_policy: false, token_num_uses: 0, token_period: 0, token_policies: r.token_policies, token_ttl: r.token_ttl, token_type: 'default' }))
+        res.json(
+          envelope({
+            bind_secret_id: true,
+            local_secret_ids: false,
+            secret_id_bound_cidrs: null,
+            secret_id_num_uses: 0,
+            secret_id_ttl: r.secret_id_ttl,
+            token_bound_cidrs: [],
+            token_explicit_max_ttl: 0,
+            token_max_ttl: 0,
+            token_no_default_policy: false,
+            token_num_uses: 0,
+            token_period: 0,
+            token_policies: r.token_policies,
+            token_ttl: r.token_ttl,
+            token_type: 'default',
+          }),
+        )
       })
       app.get('/v1/auth/approle/role/:role/secret-id', (req, res) => {
         const r = role(req)
         if (!r || !isList(req)) return errors(res, 404)
-        list(res, r.secretIds.map((s) => s.accessor))
+        list(
+          res,
+          r.secretIds.map((s) => s.accessor),
+        )
       })
       app.post('/v1/auth/approle/role/:role/secret-id-accessor/lookup', (req, res) => {
         const s = role(req)?.secretIds.find((x) => x.accessor === (req.body as { secret_id_accessor?: string }).secret_id_accessor)
         if (!s) return errors(res, 404, 'failed to find accessor entry for secret_id_accessor')
-        res.json(envelope({ cidr_list: [], creation_time: s.creation_time, expiration_time: s.expiration_time, last_updated_time: s.last_updated_time, metadata: s.metadata, secret_id_accessor: s.accessor, secret_id_num_uses: 0, secret_id_ttl: 0, token_bound_cidrs: [] }))
+        res.json(
+          envelope({
+            cidr_list: [],
+            creation_time: s.creation_time,
+            expiration_time: s.expiration_time,
+            last_updated_time: s.last_updated_time,
+            metadata: s.metadata,
+            secret_id_accessor: s.accessor,
+            secret_id_num_uses: 0,
+            secret_id_ttl: 0,
+            token_bound_cidrs: [],
+          }),
+        )
       })
       app.post('/v1/auth/approle/role/:role/secret-id-accessor/destroy', (req, res) => {
         const r = role(req)
@@ -140,8 +211,25 @@ export async function startVaultStandIn(options: { seed: Seed; port?: number }):
         const s = estate.secrets.find((x) => x.path === path)
         if (!s) return errors(res, 404)
         const versions: Record<string, unknown> = {}
-        for (let v = 1; v <= s.current_version; v++) versions[String(v)] = { created_time: v === s.current_version ? s.updated_time : s.created_time, deletion_time: '', destroyed: false }
-        res.json(envelope({ cas_required: false, created_time: s.created_time, current_version: s.current_version, custom_metadata: s.custom_metadata, delete_version_after: '0s', max_versions: 0, oldest_version: 0, updated_time: s.updated_time, versions }))
+        for (let v = 1; v <= s.current_version; v++)
+          versions[String(v)] = {
+            created_time: v === s.current_version ? s.updated_time : s.created_time,
+            deletion_time: '',
+            destroyed: false,
+          }
+        res.json(
+          envelope({
+            cas_required: false,
+            created_time: s.created_time,
+            current_version: s.current_version,
+            custom_metadata: s.custom_metadata,
+            delete_version_after: '0s',
+            max_versions: 0,
+            oldest_version: 0,
+            updated_time: s.updated_time,
+            versions,
+          }),
+        )
       })
     },
   })
