@@ -121,7 +121,7 @@ export async function run(args: string[]): Promise<void> {
     if (asJson) console.log(JSON.stringify(result))
   } finally {
     await handle.close()
-    await admin.query(`drop database if exists ${name} with (force)`).catch(() => {})
+    await admin.query(`drop database if exists ${name}`).catch(() => admin.query(`drop database if exists ${name} with (force)`))
     await admin.end()
     await embedded?.stop()
   }

@@ -81,17 +81,10 @@ export class ApiCalls implements ApiCallCounter {
   }
 }
 
-interface ScoringModule {
-  scorePendingIdentities(db: Kysely<Database>, options: { signal: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<unknown>
-  takePostureSnapshot(db: Kysely<Database>, options: { sourceId: string; scanRunId: string }): Promise<unknown>
-}
-
-// TODO(lead): make this a literal import('../scoring/index.js') once scoring/index.ts exists.
-const SCORING_MODULE = '../scoring/index.js'
 let scoringModule: Promise<AfterScanHooks> | null = null
 /** scoring/index.ts, loaded on first use so a scan without scoring never needs it. */
 export function defaultAfterScan(): Promise<AfterScanHooks> {
-  scoringModule ??= (import(SCORING_MODULE) as Promise<ScoringModule>).then((m) => ({
+  scoringModule ??= import('../scoring/index.js').then((m) => ({
     score: (db, options) => m.scorePendingIdentities(db, options),
     snapshot: (db, options) => m.takePostureSnapshot(db, options),
   }))

@@ -97,6 +97,12 @@ const ROUTES: Record<string, RouteSpec> = {
     loader: needs('read:source:any'),
     action: { scan: { access: needs('scan:source:any'), form: (f) => ({ sourceId: f.sourceId }) } },
   },
+  'sources_.new': { loader: needs('create:source:any'), action: needs('create:source:any') },
+  'sources_.$id.test-connection': {
+    loader: needs('read:source:any'),
+    params: (f) => ({ id: f.sourceId }),
+    action: needs('update:source:any'),
+  },
   revocations: {
     loader: needs('read:revocation:any', 'read:revocation:own'),
     action: { retry: { access: needs('execute:revocation:any'), form: (f) => ({ id: f.othersRevocationId }) } },

@@ -20,7 +20,7 @@ const POLL_MS = 3000
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user } = await requireUserWithPermission(request, context, 'read:source:any')
   const sources = await listSourceStatuses(context.db)
-  return { sources, canScan: user.can('scan:source:any'), now: new Date() }
+  return { sources, canScan: user.can('scan:source:any'), canCreate: user.can('create:source:any'), canTest: user.can('update:source:any'), now: new Date() }
 }
 
 const scanSchema = z.object({
@@ -45,7 +45,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function SourcesPage() {
-  const { sources, canScan, now } = useLoaderData<typeof loader>()
+  const { sources, canScan, canCreate, canTest, now } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const revalidator = useRevalidator()
   const scanning = sources.some((source) => source.active !== null)
@@ -59,7 +59,17 @@ export default function SourcesPage() {
 
   return (
     <>
-      <PageHeader title="Sources" description="Connectors that scan cloud IAM, secret vaults and SaaS on a schedule." />
+      <PageHeader
+        title="Sources"
+        description="Connectors that scan cloud IAM, secret vaults and SaaS on a schedule."
+        actions={
+          canCreate ? (
+            <Link to="/sources/new" className="button">
+              Add source
+            </Link>
+          ) : null
+        }
+      />
       {actionData ? (
         <p className={actionData.ok ? 'callout' : 'callout callout-error'} role="status">
           {'message' in actionData ? actionData.message : actionData.error}
@@ -74,7 +84,7 @@ export default function SourcesPage() {
       ) : (
         <ul className="source-list">
           {sources.map((source) => (
-            <SourceCard key={source.id} source={source} canScan={canScan} now={new Date(now)} />
+            <SourceCard key={source.id} source={source} canScan={canScan} canTest={canTest} now={new Date(now)} />
           ))}
         </ul>
       )}
@@ -87,7 +97,7 @@ export default function SourcesPage() {
   )
 }
 
-function SourceCard({ source, canScan, now }: { source: SourceStatus; canScan: boolean; now: Date }) {
+function SourceCard({ source, canScan, canTest, now }: { source: SourceStatus; canScan: boolean; canTest: boolean; now: Date }) {
   const navigation = useNavigation()
   const submitting = navigation.state !== 'idle' && navigation.formData?.get('sourceId') === source.id
   const headingId = `source-${source.id}`
@@ -100,6 +110,14 @@ function SourceCard({ source, canScan, now }: { source: SourceStatus; canScan: b
           </h2>
           <p className="small muted">
             {label(source.provider)} · <Link to={identitiesHref({ source: source.id })}>{formatCount(source.identities)} identities</Link>
+            {canTest ? (
+              <>
+                {' · '}
+                <Link to={`/sources/${source.id}/test-connection`} aria-label={`Test the connection of ${source.name}`}>
+                  Test connection
+                </Link>
+              </>
+            ) : null}
           </p>
         </div>
         <div className="source-status">

@@ -41,11 +41,7 @@ export default function TestConnectionPage() {
   const navigation = useNavigation()
   const [searchParams] = useSearchParams()
   const testing = navigation.state === 'submitting'
-  const counts = result ? { present: 0, missing: 0, unknown: 0, ...Object.groupBy(result.checks, (c) => c.status) } : null
-  const count = (status: 'present' | 'missing' | 'unknown') => {
-    const value = counts?.[status]
-    return Array.isArray(value) ? value.length : 0
-  }
+  const count = (status: 'present' | 'missing' | 'unknown') => result?.checks.filter((c) => c.status === status).length ?? 0
   return (
     <>
       <PageHeader
@@ -59,7 +55,7 @@ export default function TestConnectionPage() {
       ) : null}
       <section className="panel" aria-labelledby="settings-heading">
         <h2 id="settings-heading">Settings</h2>
-        <pre className="code small">{JSON.stringify(source.settings, null, 2)}</pre>
+        <pre className="small">{JSON.stringify(source.settings, null, 2)}</pre>
         <p className="small muted">Non-secret settings only. Credentials come from the environment variables named here or from the provider SDK&apos;s standard credential chain.</p>
         {canTest ? (
           <Form method="post">

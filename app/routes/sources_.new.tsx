@@ -114,7 +114,6 @@ export default function NewSourcePage() {
             rows={10}
             spellCheck={false}
             defaultValue={result?.values.settings ?? ''}
-            className="code"
             aria-invalid={errors.settings ? true : undefined}
             aria-describedby={describedBy('settings', 'source-settings-hint')}
           />

@@ -63,40 +63,53 @@ const SETTINGS_FIRST_LINE = 7
 
 /**
  * Validates the form as a one-source leash.config.yaml and maps each problem back to the form
- * field (and, for settings, the line of the text box) it is about.
+ * field (and, for settings, the line of the text box) it is about. The config loader stops at
+ * the first stage that fails (fields, then the provider's settings), so the form is checked
+ * twice: its fields with empty settings, and its settings with a valid schedule, so that every
+ * problem shows at once.
  */
 export function validateNewSource(input: NewSourceInput): { ok: true; settings: Record<string, unknown>; schedule: string } | { ok: false; errors: SourceFieldErrors } {
   const settingsText = input.settings.replace(/\r\n?/g, '\n').replace(/\t/g, '  ')
-  const body = settingsText.trim() === '' ? '      {}' : settingsText.split('\n').map((line) => `      ${line}`).join('\n')
-  const document = [
-    'sources:',
-    `  - name: ${JSON.stringify(input.name)}`,
-    `    provider: ${JSON.stringify(input.provider)}`,
-    `    schedule: ${JSON.stringify(input.schedule || DEFAULT_SCHEDULE)}`,
-    '    enabled: true',
-    '    settings:',
-    body,
-  ].join('\n')
-  try {
-    const [source] = parseConfig(document, 'form')
-    return { ok: true, settings: source!.settings, schedule: source!.schedule }
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    const errors: SourceFieldErrors = {}
-    const add = (field: keyof SourceFieldErrors, message: string) => (errors[field] ??= []).push(message)
-    for (const issue of error.issues) {
-      const path = issue.path.replace(/^sources\[0\]\.?/, '')
-      if (path === 'name' || path === 'provider' || path === 'schedule') add(path, issue.message)
-      else if (path.startsWith('settings')) {
-        const field = path.replace(/^settings\.?/, '')
-        const line = issue.line !== null && issue.line >= SETTINGS_FIRST_LINE && settingsText.trim() !== '' ? `line ${issue.line - SETTINGS_FIRST_LINE + 1}: ` : ''
-        add('settings', `${line}${field ? `${field}: ` : ''}${issue.message}`)
-      } else if (issue.line !== null && issue.line >= SETTINGS_FIRST_LINE) {
-        add('settings', `line ${issue.line - SETTINGS_FIRST_LINE + 1}: ${issue.message}`)
-      } else add('form', `${path || 'form'}: ${issue.message}`)
-    }
-    return { ok: false, errors }
+  const schedule = input.schedule || DEFAULT_SCHEDULE
+  const document = (scheduleValue: string, settings: string | null) =>
+    [
+      'sources:',
+      `  - name: ${JSON.stringify(input.name)}`,
+      `    provider: ${JSON.stringify(input.provider)}`,
+      `    schedule: ${JSON.stringify(scheduleValue)}`,
+      '    enabled: true',
+      '    settings:',
+      settings === null || settings.trim() === '' ? '      {}' : settings.split('\n').map((line) => `      ${line}`).join('\n'),
+    ].join('\n')
+
+  const errors: SourceFieldErrors = {}
+  const add = (field: keyof SourceFieldErrors, message: string) => {
+    const list = (errors[field] ??= [])
+    if (!list.includes(message)) list.push(message)
   }
+  const attempt = (text: string, onlyFields: boolean) => {
+    try {
+      const [source] = parseConfig(text, 'form')
+      return source!
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      for (const issue of error.issues) {
+        const path = issue.path.replace(/^sources\[0\]\.?/, '')
+        if (path === 'name' || path === 'provider' || path === 'schedule') add(path, issue.message)
+        else if (onlyFields) continue
+        else if (path.startsWith('settings') || (issue.line !== null && issue.line >= SETTINGS_FIRST_LINE)) {
+          const field = path.replace(/^settings\.?/, '')
+          const line = issue.line !== null && issue.line >= SETTINGS_FIRST_LINE && settingsText.trim() !== '' ? `line ${issue.line - SETTINGS_FIRST_LINE + 1}: ` : ''
+          add('settings', `${line}${field ? `${field}: ` : ''}${issue.message}`)
+        } else add('form', `${path || 'form'}: ${issue.message}`)
+      }
+      return null
+    }
+  }
+  attempt(document(schedule, null), true)
+  const source = attempt(document(DEFAULT_SCHEDULE, settingsText), false)
+  if (Object.keys(errors).length > 0 || !source) return { ok: false, errors: Object.keys(errors).length ? errors : { form: ['The source is not valid.'] } }
+  return { ok: true, settings: source.settings, schedule }
 }
 
 export async function createSource(

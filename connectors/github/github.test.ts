@@ -7,7 +7,16 @@ import { githubProvider } from './index.js'
 import { deleteDeployKey, removeAppInstallation, removeSsoAuthorization, revokeFineGrainedPat } from './revocation.js'
 import type { GitHubSettings } from './settings.js'
 import { type GitHubStandIn, STANDIN_MEMBER_TOKEN, STANDIN_OWNER_TOKEN, startGitHubStandIn } from './stand-in/server.js'
-import { type RawDeployKey, type RawPatGrant, transformDeployKey, transformPatGrant } from './transform.js'
+import {
+  type RawCredentialAuthorization,
+  type RawDeployKey,
+  type RawInstallation,
+  type RawPatGrant,
+  transformCredentialAuthorization,
+  transformDeployKey,
+  transformInstallation,
+  transformPatGrant,
+} from './transform.js'
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T
@@ -66,6 +75,69 @@ describe('GitHub documented examples', () => {
     expect(id.owners[0]).toMatchObject({ ref: 'octocat', role: 'creator', active: null })
     expect(id.attributes.fingerprint).toBeNull()
     expect(JSON.stringify(id)).not.toContain('ssh-rsa AAA')
+  })
+
+  it('parses the List app installations for an organization example verbatim (wrapped in total_count)', () => {
+    // Source: docs.github.com REST reference, orgs/orgs#list-app-installations-for-an-organization (fixtures/SOURCES.md)
+    const body = fixture<{ total_count: number; installations: RawInstallation[] }>('list-app-installations.json')
+    expect(body.total_count).toBe(body.installations.length)
+    const [inst] = body.installations
+    const id = transformInstallation(inst as RawInstallation, 'octo-org', scope, 'https://github.com/organizations/octo-org')
+    expect(id).toMatchObject({
+      externalId: 'github:octo-org:installation:25381',
+      kind: 'app_installation',
+      status: 'active',
+      displayName: 'github-actions',
+      consoleUrl: 'https://github.com/organizations/octo-org/settings/installations/25381',
+      attributes: { appId: 2218, appSlug: 'github-actions', repositorySelection: 'selected', events: ['deployment', 'deployment_status'] },
+    })
+    expect(id.createdAt?.toISOString()).toBe('2017-05-16T15:47:09.000Z')
+    expect(id.entitlements.map((e) => [e.action, e.resource, e.accessLevel])).toEqual([
+      ['github:deployments:write', 'octo-org/(selected repositories)', 'write'],
+      ['github:metadata:read', 'octo-org/(selected repositories)', 'read'],
+      ['github:pull_requests:read', 'octo-org/(selected repositories)', 'read'],
+      ['github:statuses:read', 'octo-org/(selected repositories)', 'read'],
+    ])
+    expect(id.credentials).toEqual([])
+    expect(id.agentSignals).toEqual([])
+  })
+
+  it('parses the List SAML SSO authorizations example verbatim: PAT, OAuth and GitHub App tokens; SSH keys are skipped', () => {
+    // Source: docs.github.com Enterprise Cloud REST reference, orgs/orgs#list-saml-sso-authorizations-for-an-organization
+    const auths = fixture<RawCredentialAuthorization[]>('list-saml-sso-authorizations.json')
+    const now = new Date('2023-06-01T00:00:00Z')
+    const ids = auths.map((a) =>
+      transformCredentialAuthorization(a, 'octo-org', scope, new Set(['octocat']), 'https://github.com/organizations/octo-org', now),
+    )
+    expect(ids.map((i) => i?.attributes.tokenKind ?? null)).toEqual(['classic', 'classic', 'oauth_app', 'github_app_user', null])
+    const [pat, hubotPat, oauth, appToken] = ids
+    expect(pat).toMatchObject({
+      externalId: 'github:octo-org:sso_credential:161195',
+      kind: 'token',
+      displayName: 'classic token …71c3fc11 (octocat)',
+      status: 'disabled',
+      attributes: { credentialId: 161195, authorizedCredentialId: 12345678, scopes: ['user', 'repo'] },
+    })
+    expect(pat?.credentials[0]).toMatchObject({ externalId: '161195', status: 'expired', lastUsedKnown: true })
+    expect(pat?.credentials[0]?.expiresAt?.toISOString()).toBe('2011-02-25T19:06:43.000Z')
+    expect(pat?.entitlements.map((e) => [e.action, e.accessLevel])).toEqual([
+      ['github:oauth_scope:user', 'write'],
+      ['github:oauth_scope:repo', 'write'],
+    ])
+    expect(pat?.owners[0]).toMatchObject({ ref: 'octocat', active: true })
+    expect(hubotPat?.owners[0]).toMatchObject({ ref: 'hubot', active: false })
+    // OAuth app token, still valid on `now`, with read:org on the organization.
+    expect(oauth).toMatchObject({ displayName: 'OAuth app token …9f2c4d1e (octocat)', status: 'active' })
+    expect(oauth?.lastUsedAt?.toISOString()).toBe('2023-05-16T19:06:43.000Z')
+    expect(oauth?.entitlements.map((e) => [e.action, e.resource, e.accessLevel])).toEqual([
+      ['github:oauth_scope:repo', 'octo-org/*', 'write'],
+      ['github:oauth_scope:read:org', 'octo-org', 'read'],
+    ])
+    expect(appToken).toMatchObject({ displayName: 'GitHub App user token …3b7a0c52 (hubot)', entitlements: [] })
+    expect(removeSsoAuthorization.appliesTo(target(oauth as NormalizedIdentity))).toBe(true)
+    expect(removeSsoAuthorization.appliesTo(target(appToken as NormalizedIdentity))).toBe(true)
+    // Leash keeps only the last eight characters GitHub itself shows.
+    expect(JSON.stringify(ids)).not.toContain('jklmnop12345678')
   })
 
   it('knows coding-agent apps by slug and bot login', () => {

@@ -9,7 +9,7 @@ import { httpStatusOf } from '../saas-kit/failures.js'
 import { scrubSecrets } from '../saas-kit/identity.js'
 import { createGitHubClient, createGitHubOwnerClient } from './client.js'
 import type { GitHubSettings } from './settings.js'
-import type { RawCredentialAuthorization, RawInstallation, RawPatGrant } from './transform.js'
+import { type RawCredentialAuthorization, type RawInstallation, type RawPatGrant, SSO_TOKEN_KIND_VALUES } from './transform.js'
 
 type Ctx = ActionContext<GitHubSettings>
 
@@ -121,10 +121,14 @@ export const revokeFineGrainedPat: RevocationAction<GitHubSettings> = {
 
 export const removeSsoAuthorization: RevocationAction<GitHubSettings> = {
   id: 'github.sso_authorization.remove',
-  title: "Remove the classic token's SSO authorization for the organization",
+  title: "Remove the token's SAML SSO authorization for the organization",
   reversible: false,
   destructive: false,
-  appliesTo: (t) => t.identity.attributes.provider === 'github' && t.identity.attributes.tokenKind === 'classic',
+  // Classic PATs, OAuth app tokens and GitHub App user tokens: GitHub documents the same removal for all.
+  appliesTo: (t) =>
+    t.identity.attributes.provider === 'github' &&
+    SSO_TOKEN_KIND_VALUES.includes(String(t.identity.attributes.tokenKind)) &&
+    t.identity.attributes.credentialId != null,
   async plan(_ctx, target): Promise<RevocationPlan> {
     const org = attr<string>(target, 'org')
     const id = attr<number>(target, 'credentialId')

@@ -266,7 +266,23 @@ export function transformPatGrant(
   })
 }
 
-/** A classic PAT visible through the organization's SAML SSO credential authorizations. */
+/**
+ * The token kinds an organization's SAML SSO credential authorizations list, by their documented
+ * `credential_type`. SSH keys are listed there too but are a person's login keys: not tokens.
+ */
+const SSO_TOKEN_KINDS: Record<string, { kind: SsoTokenKind; label: string }> = {
+  'personal access token': { kind: 'classic', label: 'classic token' },
+  'oauth app token': { kind: 'oauth_app', label: 'OAuth app token' },
+  'github app token': { kind: 'github_app_user', label: 'GitHub App user token' },
+}
+export type SsoTokenKind = 'classic' | 'oauth_app' | 'github_app_user'
+export const SSO_TOKEN_KIND_VALUES: readonly string[] = Object.values(SSO_TOKEN_KINDS).map((k) => k.kind)
+
+/**
+ * A token visible through the organization's SAML SSO credential authorizations: a classic PAT,
+ * an OAuth app token or a GitHub App user-to-server token (an AI tool authorized by a member
+ * shows up as one of the last two).
+ */
 export function transformCredentialAuthorization(
   auth: RawCredentialAuthorization,
   org: string,
@@ -275,11 +291,13 @@ export function transformCredentialAuthorization(
   orgUrl: string,
   now: Date,
 ): NormalizedIdentity | null {
-  if (!/personal access token/i.test(auth.credential_type)) return null
+  const tokenKind = SSO_TOKEN_KINDS[auth.credential_type.trim().toLowerCase()]
+  if (!tokenKind) return null
+  if (!auth.credential_id || !auth.login) throw new Error(`GitHub returned a credential authorization without credential_id or login in ${org}`)
   const expiresAt = fromIso(auth.authorized_credential_expires_at)
   const expired = expiresAt != null && expiresAt <= now
   const scopes = auth.scopes ?? []
-  const title = auth.authorized_credential_note ?? auth.authorized_credential_title ?? `classic token …${auth.token_last_eight ?? ''}`
+  const title = auth.authorized_credential_note ?? auth.authorized_credential_title ?? `${tokenKind.label} …${auth.token_last_eight ?? ''}`
   const lastUsed = fromIso(auth.credential_accessed_at)
   return identity({
     externalId: `github:${org}:sso_credential:${auth.credential_id}`,
@@ -296,7 +314,9 @@ export function transformCredentialAuthorization(
       credentialId: auth.credential_id,
       owner: auth.login,
       scopes,
-      tokenKind: 'classic',
+      tokenKind: tokenKind.kind,
+      credentialType: auth.credential_type,
+      authorizedCredentialId: auth.authorized_credential_id ?? null,
       tokenLastEight: auth.token_last_eight ?? null,
     },
     consoleUrl: `${orgUrl}/people/${encodeURIComponent(auth.login)}/sso`,

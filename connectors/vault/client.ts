@@ -99,10 +99,20 @@ export function createVaultClient(settings: VaultSettings, ctx: { apiCalls: ApiC
 }
 
 /** Vault answers a LIST of an empty or missing folder with 404: that is an empty list, not an error. */
+/**
+ * The keys of a LIST response: `data.keys` as Vault returns them; the documented sys/policies
+ * samples show them at the top level instead. Anything else is malformed, never an empty list.
+ */
+export function listedKeys(body: unknown, path: string): string[] {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { data?: { keys?: unknown } | null; keys?: unknown }
+  const keys = b.data?.keys ?? b.keys
+  if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) return keys
+  throw new Error(`Vault returned a malformed list for ${path}: no "keys" array`)
+}
+
 export async function listKeys(client: VaultClient, path: string): Promise<string[]> {
   try {
-    const res = await client.get<VaultResponse<{ keys?: string[] }>>(path, { list: true })
-    return res.data?.keys ?? []
+    return listedKeys(await client.get(path, { list: true }), path)
   } catch (error) {
     if (error instanceof HttpError && error.status === 404) return []
     throw error

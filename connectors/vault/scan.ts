@@ -13,8 +13,12 @@ import { mapPool, problem } from '../saas-kit/identity.js'
 import { createVaultClient, listKeys, normalizeMount, type VaultClient, type VaultResponse, vaultAddress } from './client.js'
 import type { VaultSettings } from './settings.js'
 import {
+  auditDevices,
+  authMountsOfType,
+  kvV2Mounts,
   type PolicyLevels,
   policyLevel,
+  policyText,
   type RawAppRole,
   type RawKvMetadata,
   type RawSecretIdLookup,
@@ -103,9 +107,7 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   // Monitoring signal: is any audit device enabled?
   let auditEnabled: boolean | null = null
   try {
-    const audit = await client.get<Record<string, unknown> & { data?: Record<string, unknown> }>('sys/audit')
-    const devices = Object.keys(audit.data ?? audit).filter((k) => k.endsWith('/'))
-    auditEnabled = devices.length > 0
+    auditEnabled = auditDevices(await client.get('sys/audit')).length > 0
   } catch (error) {
     fail(error, 'sys/audit', CAPABILITIES.audit, false)
     // A rejected token fails every call alike: report it once and stop.
@@ -123,10 +125,7 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   let approleMounts = ctx.settings.approleMounts?.map(normalizeMount) ?? null
   if (!approleMounts) {
     try {
-      const auth = await client.get<{ data?: Record<string, { type: string }> }>('sys/auth')
-      approleMounts = Object.entries(auth.data ?? {})
-        .filter(([, m]) => m.type === 'approle')
-        .map(([path]) => normalizeMount(path))
+      approleMounts = authMountsOfType(await client.get('sys/auth'), 'approle').map(normalizeMount)
     } catch (error) {
       fail(error, 'sys/auth', CAPABILITIES.auth, true)
       approleMounts = []
@@ -135,10 +134,7 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   let kvMounts = ctx.settings.kvMounts?.map(normalizeMount) ?? null
   if (!kvMounts) {
     try {
-      const mounts = await client.get<{ data?: Record<string, { type: string; options?: { version?: string } | null }> }>('sys/mounts')
-      kvMounts = Object.entries(mounts.data ?? {})
-        .filter(([, m]) => m.type === 'kv' && m.options?.version === '2')
-        .map(([path]) => normalizeMount(path))
+      kvMounts = kvV2Mounts(await client.get('sys/mounts')).map(normalizeMount)
     } catch (error) {
       fail(error, 'sys/mounts', CAPABILITIES.mounts, true)
       kvMounts = []
@@ -242,8 +238,8 @@ export async function* scanVault(ctx: ScanContext<VaultSettings>): AsyncGenerato
   let policyFailure: unknown = null
   await mapPool([...names], CONCURRENCY, async (name) => {
     try {
-      const res = await client.get<VaultResponse<{ policy?: string; rules?: string }>>(`sys/policies/acl/${encodeURIComponent(name)}`)
-      policies.set(name, policyLevel(res.data.policy ?? res.data.rules ?? ''))
+      const res = await client.get(`sys/policies/acl/${encodeURIComponent(name)}`)
+      policies.set(name, policyLevel(policyText(res, name)))
     } catch (error) {
       rethrowIfAborted(error, ctx.signal)
       policyFailure ??= error

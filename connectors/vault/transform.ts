@@ -28,6 +28,9 @@ export interface RawTokenLookup {
 export interface RawAppRole {
   token_policies?: string[]
   policies?: string[]
+  /** Periodic tokens: renewable forever at this period (seconds, or a duration string on older versions). */
+  period?: number | string
+  token_period?: number | string
   secret_id_ttl?: number
   secret_id_num_uses?: number
   token_ttl?: number
@@ -45,6 +48,7 @@ export interface RawSecretIdLookup {
   secret_id_num_uses?: number
   secret_id_ttl?: number
   cidr_list?: string[] | null
+  token_bound_cidrs?: string[] | null
 }
 export interface RawKvMetadata {
   created_time: string
@@ -52,6 +56,8 @@ export interface RawKvMetadata {
   updated_time: string
   custom_metadata?: Record<string, string> | null
   max_versions?: number
+  oldest_version?: number
+  cas_required?: boolean
   delete_version_after?: string
   versions?: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
 }
@@ -65,6 +71,84 @@ export interface VaultContext {
   auditEnabled: boolean | null
   policies: PolicyLevels
   uiUrl: string
+}
+
+/** Keys of Vault's response envelope, never mount or device paths. */
+const ENVELOPE_KEYS = new Set(['request_id', 'lease_id', 'lease_duration', 'renewable', 'data', 'wrap_info', 'warnings', 'auth', 'mount_type'])
+
+export interface SysTableEntry {
+  type: string
+  description?: string
+  options?: Record<string, string> | null
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The path → entry table of a sys/ listing (sys/audit, sys/auth, sys/mounts). Current Vault
+ * returns it under `data` and repeats it at the top level; the documented sys/audit sample has
+ * only the top level, with paths without the trailing slash ("file"). Entries are recognised by
+ * their `type`, not by the shape of their key.
+ */
+export function sysTable(body: unknown, what: string): Record<string, SysTableEntry> {
+  if (!isRecord(body)) throw new Error(`Vault returned a malformed ${what} response (not a JSON object)`)
+  const source = isRecord(body.data) ? body.data : body
+  const out: Record<string, SysTableEntry> = {}
+  for (const [path, entry] of Object.entries(source)) {
+    if (source === body && ENVELOPE_KEYS.has(path)) continue
+    if (isRecord(entry) && typeof entry.type === 'string') out[path] = entry as unknown as SysTableEntry
+  }
+  return out
+}
+
+/** Enabled audit device paths from GET sys/audit. */
+export function auditDevices(body: unknown): string[] {
+  return Object.keys(sysTable(body, 'sys/audit'))
+}
+
+/** Paths of the auth methods of one type from GET sys/auth (e.g. "approle"). */
+export function authMountsOfType(body: unknown, type: string): string[] {
+  return Object.entries(sysTable(body, 'sys/auth'))
+    .filter(([, m]) => m.type === type)
+    .map(([path]) => path)
+}
+
+/** Paths of KV version 2 secrets engines from GET sys/mounts. */
+export function kvV2Mounts(body: unknown): string[] {
+  return Object.entries(sysTable(body, 'sys/mounts'))
+    .filter(([, m]) => m.type === 'kv' && String(m.options?.version ?? '') === '2')
+    .map(([path]) => path)
+}
+
+/**
+ * The policy text of GET sys/policies/acl/:name. Vault wraps it in `data`; the documented sample
+ * has it at the top level; the legacy sys/policy endpoint calls it `rules`.
+ */
+export function policyText(body: unknown, name: string): string {
+  const candidates = isRecord(body) ? [body.data, body] : []
+  for (const c of candidates) {
+    if (!isRecord(c)) continue
+    const text = c.policy ?? c.rules
+    if (typeof text === 'string') return text
+  }
+  throw new Error(`Vault returned a malformed response for policy ${name}: no policy text`)
+}
+
+/** Seconds from a Vault TTL that may be a number or a duration string ("768h", "30m", "45s"). */
+export function ttlSeconds(value: number | string | null | undefined): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null
+  if (typeof value !== 'string' || value === '') return null
+  if (/^\d+$/.test(value)) return Number(value)
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1 }
+  let total = 0
+  let matched = ''
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)) {
+    total += Number(m[1]) * (units[m[2] as string] as number)
+    matched += m[0]
+  }
+  return matched === value ? Math.round(total) : null
 }
 
 /** The strongest capability in a policy's HCL/JSON text. */
@@ -221,7 +305,12 @@ export function transformAppRole(
       createdAt: fromIso(s.creation_time),
       expiresAt,
       lastRotatedAt: fromIso(s.last_updated_time ?? null),
-      attributes: { metadata: s.metadata ?? {}, numUses: s.secret_id_num_uses ?? null, cidrList: s.cidr_list ?? [] },
+      attributes: {
+        metadata: s.metadata ?? {},
+        numUses: s.secret_id_num_uses ?? null,
+        cidrList: s.cidr_list ?? [],
+        tokenBoundCidrs: s.token_bound_cidrs ?? [],
+      },
     })
   })
   const metaText = secretIds.flatMap((s) => Object.values(s.metadata ?? {})).join(' ')
@@ -241,6 +330,7 @@ export function transformAppRole(
       secretIdNumUses: data.secret_id_num_uses ?? null,
       tokenTtlSeconds: data.token_ttl ?? null,
       tokenMaxTtlSeconds: data.token_max_ttl ?? null,
+      tokenPeriodSeconds: ttlSeconds(data.token_period ?? data.period) || null,
       bindSecretId: data.bind_secret_id ?? null,
       secretIdBoundCidrs: data.secret_id_bound_cidrs ?? [],
       tokenBoundCidrs: data.token_bound_cidrs ?? [],
@@ -252,7 +342,8 @@ export function transformAppRole(
       .flatMap((s) => ownersFrom(s.metadata, 'tag'))
       .filter((o, i, all) => all.findIndex((x) => x.ref === o.ref && x.role === o.role) === i),
     agentSignals: signals,
-    environments: environmentsFromName(role, ...policies),
+    // Secret-id metadata is where teams tag an AppRole's environment (the documented sample: {"tag1": "production"}).
+    environments: environmentsFromName(role, ...policies, metaText),
     monitoring: monitoring(ctx, signals.length > 0),
     federationPossible: true,
     unreadable: [...unreadable, ...usageUnreadable(ctx)],
@@ -279,6 +370,9 @@ export function transformKvSecret(mount: string, path: string, meta: RawKvMetada
       path,
       currentVersion: meta.current_version,
       maxVersions: meta.max_versions ?? null,
+      oldestVersion: meta.oldest_version ?? null,
+      casRequired: meta.cas_required ?? null,
+      deleteVersionAfter: meta.delete_version_after ?? null,
       customMetadata: custom,
       updatedTime: meta.updated_time,
     },
@@ -296,7 +390,7 @@ export function transformKvSecret(mount: string, path: string, meta: RawKvMetada
     ],
     owners: ownersFrom(custom, 'tag'),
     agentSignals: signals,
-    environments: environmentsFromName(path, mount),
+    environments: environmentsFromName(path, mount, ...Object.values(custom)),
     monitoring: monitoring(ctx, signals.length > 0),
     unreadable: usageUnreadable(ctx),
   })

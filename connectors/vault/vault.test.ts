@@ -7,7 +7,23 @@ import { destroySecretId, revokeToken } from './revocation.js'
 import type { VaultSettings } from './settings.js'
 import { LIMITED_TOKEN, SCANNER_TOKEN } from './stand-in/estate.js'
 import { startVaultStandIn, type VaultStandIn } from './stand-in/server.js'
-import { policyLevel, type RawKvMetadata, type RawTokenLookup, transformKvSecret, transformToken, type VaultContext } from './transform.js'
+import { listedKeys } from './client.js'
+import {
+  auditDevices,
+  authMountsOfType,
+  kvV2Mounts,
+  policyLevel,
+  policyText,
+  type RawAppRole,
+  type RawKvMetadata,
+  type RawSecretIdLookup,
+  type RawTokenLookup,
+  transformAppRole,
+  transformKvSecret,
+  transformToken,
+  ttlSeconds,
+  type VaultContext,
+} from './transform.js'
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T
@@ -60,12 +76,100 @@ describe('Vault documented examples', () => {
     expect(JSON.stringify(id)).not.toContain('cf64a70f-3a12-3f6c-791d-6cef6d390eed')
   })
 
-  it('parses the KV v2 read-metadata sample verbatim', () => {
+  it('parses the lookup-accessor sample (what the scanner calls) verbatim, and lists the accessors sample', () => {
+    // Source: developer.hashicorp.com/vault/api-docs/auth/token#lookup-a-token-accessor and #list-accessors
+    expect(listedKeys(fixture('token-accessors-list.json'), 'auth/token/accessors')).toEqual([
+      '476ea048-ded5-4d07-eeea-938c6b4e43ec',
+      'bb00c093-b7d3-b0e9-69cc-c4d85081165b',
+    ])
+    const { data } = fixture<{ data: RawTokenLookup }>('token-lookup-accessor.json')
+    const id = transformToken(data, ctx, new Date('2018-05-01T00:00:00Z'))
+    expect(id).toMatchObject({
+      externalId: 'vault:token:8609694a-cdbc-db9b-d345-e782dbb562ed',
+      status: 'active',
+      attributes: {
+        path: 'auth/ldap2/login/tesla',
+        orphan: true,
+        ttlSeconds: 2763902,
+        creationTtlSeconds: 2764800,
+        tokenType: 'service',
+        entityId: '7d2e3179-f69b-450c-7179-ac8ee8bd8ca9',
+        root: false,
+      },
+    })
+    expect(id.credentials[0]).toMatchObject({ externalId: '8609694a-cdbc-db9b-d345-e782dbb562ed', status: 'active' })
+    // Expired by the time of a later scan.
+    expect(transformToken(data, ctx, new Date('2018-06-01T00:00:00Z')).credentials[0]?.status).toBe('expired')
+  })
+
+  it('parses the KV v2 list and read-metadata samples verbatim', () => {
+    // Source: developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2#list-secrets and #read-secret-metadata
+    expect(listedKeys(fixture('kv-list-metadata.json'), 'secret/metadata/')).toEqual(['foo', 'foo/'])
     const { data } = fixture<{ data: RawKvMetadata }>('kv-read-metadata.json')
     const id = transformKvSecret('secret/', 'my-secret', data, ctx)
-    expect(id).toMatchObject({ externalId: 'vault:kv:secret/my-secret', kind: 'secret', tags: { foo: 'abc', bar: '123' } })
-    expect(id.credentials[0]).toMatchObject({ type: 'secret_value', rotationEnabled: false })
+    expect(id).toMatchObject({
+      externalId: 'vault:kv:secret/my-secret',
+      kind: 'secret',
+      status: 'active',
+      tags: { foo: 'abc', bar: '123' },
+      attributes: { currentVersion: 3, oldestVersion: 0, casRequired: false, deleteVersionAfter: '3h25m19s' },
+    })
+    expect(id.createdAt?.toISOString()).toBe('2018-03-22T02:24:06.945Z')
+    expect(id.credentials[0]).toMatchObject({ type: 'secret_value', rotationEnabled: false, displayName: 'version 3' })
     expect(id.credentials[0]?.lastRotatedAt?.toISOString()).toBe('2018-03-22T02:36:43.986Z')
+  })
+
+  it('parses the AppRole read-role, secret-id accessor list and accessor lookup samples verbatim', () => {
+    // Source: developer.hashicorp.com/vault/api-docs/auth/approle (fixtures/SOURCES.md)
+    expect(listedKeys(fixture('approle-list-secret-id-accessors.json'), 'auth/approle/role/application1/secret-id')).toHaveLength(5)
+    const { data: role } = fixture<{ data: RawAppRole }>('approle-read-role.json')
+    const { data: secretId } = fixture<{ data: RawSecretIdLookup }>('approle-secret-id-accessor-lookup.json')
+    const id = transformAppRole('approle/', 'application1', role, [secretId], ctx, new Date('2023-03-01T00:00:00Z'))
+    expect(id).toMatchObject({
+      externalId: 'vault:approle:approle/application1',
+      kind: 'role',
+      attributes: {
+        policies: ['default'],
+        tokenTtlSeconds: 1200,
+        tokenMaxTtlSeconds: 1800,
+        secretIdTtlSeconds: 600,
+        secretIdNumUses: 40,
+        tokenPeriodSeconds: null,
+        bindSecretId: true,
+        secretIdBoundCidrs: [],
+      },
+    })
+    expect(id.entitlements.map((e) => [e.action, e.accessLevel])).toEqual([['vault:policy:default', 'read']])
+    expect(id.credentials).toHaveLength(1)
+    // "0001-01-01T00:00:00Z" is Vault's zero time: the secret id never expires.
+    expect(id.credentials[0]).toMatchObject({
+      externalId: '2be760a4-86bb-2fa9-1637-1b7fa9ba2896',
+      type: 'secret_id',
+      status: 'active',
+      expiresAt: null,
+      attributes: { metadata: { tag1: 'production' }, numUses: 0, cidrList: [], tokenBoundCidrs: [] },
+    })
+    expect(id.credentials[0]?.createdAt?.toISOString()).toBe('2023-02-10T18:17:27.089Z')
+    expect(id.environments).toContain('production')
+  })
+
+  it('reads the sys/audit, sys/auth, sys/mounts and policy samples as documented', () => {
+    // The documented sys/audit sample has the device at the top level, keyed "file" (no slash).
+    expect(auditDevices(fixture('sys-audit.json'))).toEqual(['file'])
+    // Current Vault: the table under data and repeated at the top level, keys with a slash.
+    const device = { type: 'file', description: '', options: { file_path: '/var/log/vault_audit.log' } }
+    expect(auditDevices({ 'file/': device, request_id: 'x', lease_id: '', data: { 'file/': device } })).toEqual(['file/'])
+    expect(auditDevices({ request_id: 'x', data: {} })).toEqual([])
+    expect(() => auditDevices('<html>')).toThrow(/malformed sys\/audit/)
+    const auth = fixture('sys-auth.json')
+    expect(authMountsOfType(auth, 'github')).toEqual(['github/'])
+    expect(authMountsOfType(auth, 'approle')).toEqual([])
+    expect(kvV2Mounts(fixture('sys-mounts.json'))).toEqual(['secret/'])
+    expect(policyText(fixture('sys-policies-acl-read.json'), 'deploy')).toBe('path "secret/foo" {...')
+    expect(policyText({ data: { name: 'default', policy: 'path "a" {}' } }, 'default')).toBe('path "a" {}')
+    expect(() => policyText({ data: { name: 'x' } }, 'x')).toThrow(/no policy text/)
+    expect(() => listedKeys({ data: {} }, 'auth/token/accessors')).toThrow(/malformed list/)
+    expect([ttlSeconds(0), ttlSeconds('768h'), ttlSeconds('1h30m'), ttlSeconds('soon')]).toEqual([0, 2764800, 5400, null])
   })
 
   it('ranks policy text by its strongest capability', () => {

@@ -131,7 +131,9 @@ describe('counts, facets and export', () => {
     expect(await countIdentities(db, {}, 100)).toEqual({ count: 100, exact: false })
     const exact = await countIdentities(db, { provider: 'openai' })
     const direct = await sql<{ n: number }>`select count(*)::int as n from identities where provider = 'openai' and status <> 'gone'`.execute(db)
-    expect(exact).toEqual({ count: direct.rows[0]!.n, exact: true })
+    expect(exact).toMatchObject({ count: direct.rows[0]!.n, exact: true })
+    const ids = await sql<{ id: number }>`select id from identities where provider = 'openai' and status <> 'gone' order by id`.execute(db)
+    expect([...exact.ids!].sort((a, b) => a - b)).toEqual(ids.rows.map((row) => row.id))
   })
 
   it('computes exact facets that add up to the filtered total', async () => {
