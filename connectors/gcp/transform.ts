@@ -339,6 +339,7 @@ export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], p
       oauth2ClientId: sa.oauth2ClientId ?? null,
       description: sa.description ?? null,
       defaultServiceAccount: defaultAccount,
+      disabled: sa.disabled === true,
       googleManaged: false,
       reasoningEngines: engines.map((e) => e.name),
       usageObservedSince: usage?.observedSince?.toISOString() ?? null,

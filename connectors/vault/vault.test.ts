@@ -166,6 +166,7 @@ describe('Vault documented examples', () => {
     expect(authMountsOfType(auth, 'approle')).toEqual([])
     expect(kvV2Mounts(fixture('sys-mounts.json'))).toEqual(['secret/'])
     expect(policyText(fixture('sys-policies-acl-read.json'), 'deploy')).toBe('path "secret/foo" {...')
+    // Not a documented sample: the shape current servers return (policy under data), built here.
     expect(policyText({ data: { name: 'default', policy: 'path "a" {}' } }, 'default')).toBe('path "a" {}')
     expect(() => policyText({ data: { name: 'x' } }, 'x')).toThrow(/no policy text/)
     expect(() => listedKeys({ data: {} }, 'auth/token/accessors')).toThrow(/malformed list/)

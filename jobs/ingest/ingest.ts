@@ -5,11 +5,14 @@
  * each flush in one transaction stamped with the scan run:
  *   1. one indexed lookup of the stored digests of the batch's identities;
  *   2. unchanged identities get only their "last seen" stamp (one UPDATE … WHERE id = ANY);
- *   3. new and changed identities are COPYed into a temp staging table and merged with one
- *      INSERT … SELECT and one UPDATE … FROM; their credentials, entitlements and owners are
- *      COPYed straight into place (new identities) or replaced/upserted (changed ones);
- *   4. change history rows are COPYed into identity_changes.
- * So a first scan is mostly COPY, and a 1% rescan rewrites 1% of the children.
+ *   3. new identities (ids drawn from the identity sequence) and their credentials,
+ *      entitlements and owners are COPYed straight into place;
+ *   4. changed identities are COPYed into a temp staging table and merged with one
+ *      UPDATE … FROM; their parts that changed are replaced (entitlements, owners) or upserted
+ *      (credentials), compared with what was stored to write the change history;
+ *   5. change history rows are COPYed into identity_changes.
+ * So a first scan is mostly COPY, and a 1% rescan rewrites 1% of the children. The first scan
+ * of a source is its baseline: no per-identity "new" events.
  *
  * Cleanup happens only in finishScope(scope, complete=true) and only for that (source, account):
  * a failed or partial scan retires nothing, and a cleanup that would retire more than half a

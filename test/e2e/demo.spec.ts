@@ -130,3 +130,29 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   await page.goto('/sources')
   for (const source of sources) await expect(page.getByRole('heading', { name: source.name })).toBeVisible()
 })
+
+test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({ page, login, database }) => {
+  await login(page, 'admin')
+  await page.goto('/sources')
+  await page.getByRole('link', { name: 'Add source' }).click()
+  await expect(page).toHaveURL(/\/sources\/new$/)
+  await page.getByLabel('Provider').selectOption('openai')
+  await page.getByLabel('Name').fill('e2e OpenAI')
+  await page.getByLabel('Settings (YAML)').fill('apiKeyEnv: OPENAI_ADMIN_KEY\nadminKey: sk-admin-0123456789')
+  await page.getByRole('button', { name: 'Add source' }).click()
+  await expect(page.getByRole('alert').filter({ hasText: 'line 2: adminKey: looks like a secret value' })).toBeVisible()
+  expect(await database.db.selectFrom('sources').select('id').where('name', '=', 'e2e OpenAI').executeTakeFirst()).toBeUndefined()
+
+  // The demo's OpenAI stand-in plays the real organisation; its key is in the server's environment.
+  const demo = await database.db.selectFrom('sources').select('settings').where('provider', '=', 'openai').where('is_demo', '=', true).executeTakeFirstOrThrow()
+  const settings = demo.settings as { apiKeyEnv: string; baseUrl: string; organizationId: string }
+  await page.getByLabel('Settings (YAML)').fill(`apiKeyEnv: ${settings.apiKeyEnv}\nbaseUrl: ${settings.baseUrl}\norganizationId: ${settings.organizationId}`)
+  await page.getByRole('button', { name: 'Add source' }).click()
+  await expect(page).toHaveURL(/\/sources\/[0-9a-f-]{36}\/test-connection\?created=1$/)
+  await page.getByRole('button', { name: 'Test connection' }).click()
+  await expect(page.getByRole('row', { name: /api\.management\.read .*present/ }).first()).toBeVisible()
+  await expect(page.getByRole('row', { name: /api\.management\.write .*could not tell/ })).toBeVisible()
+
+  const audit = await database.db.selectFrom('audit_events').select('action').where('action', 'like', 'source.%').orderBy('seq').execute()
+  expect(audit.map((a) => a.action)).toEqual(['source.created', 'source.connection_tested'])
+})
