@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod'
 
-export const PROVIDER_NAMES = ['aws', 'openai', 'anthropic', 'azure', 'github', 'vault'] as const
+export const PROVIDER_NAMES = ['aws', 'openai', 'anthropic', 'azure', 'github', 'vault', 'gcp'] as const
 /** Extend PROVIDER_NAMES (and the registry) when a provider folder is added. */
 export type ProviderName = (typeof PROVIDER_NAMES)[number]
 

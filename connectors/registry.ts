@@ -7,6 +7,7 @@ import { PROVIDER_NAMES, type Provider, type ProviderName } from './contract.js'
 import { anthropicProvider } from './anthropic/index.js'
 import { awsProvider } from './aws/index.js'
 import { azureProvider } from './azure/index.js'
+import { gcpProvider } from './gcp/index.js'
 import { githubProvider } from './github/index.js'
 import { openaiProvider } from './openai/index.js'
 import { vaultProvider } from './vault/index.js'
@@ -18,6 +19,7 @@ export const providers: Record<ProviderName, Provider<any>> = {
   azure: azureProvider,
   github: githubProvider,
   vault: vaultProvider,
+  gcp: gcpProvider,
 }
 
 export function isProviderName(name: string): name is ProviderName {

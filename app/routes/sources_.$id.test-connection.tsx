@@ -14,7 +14,11 @@ const IdSchema = z.string().uuid()
 async function loadSource(context: LoaderFunctionArgs['context'], id: string | undefined) {
   const parsed = IdSchema.safeParse(id)
   if (!parsed.success) throw new Response('That is not a source id.', { status: 404 })
-  const source = await context.db.selectFrom('sources').select(['id', 'name', 'provider', 'origin', 'is_demo', 'settings']).where('id', '=', parsed.data).executeTakeFirst()
+  const source = await context.db
+    .selectFrom('sources')
+    .select(['id', 'name', 'provider', 'origin', 'is_demo', 'settings'])
+    .where('id', '=', parsed.data)
+    .executeTakeFirst()
   if (!source) throw new Response('This source does not exist.', { status: 404 })
   return source
 }
@@ -50,13 +54,17 @@ export default function TestConnectionPage() {
       />
       {searchParams.get('created') ? (
         <p className="callout" role="status">
-          Source added. Test the connection to see which permissions Leash has; its first scheduled scan follows its schedule, or scan it now from the Sources page.
+          Source added. Test the connection to see which permissions Leash has; its first scheduled scan follows its schedule, or scan it
+          now from the Sources page.
         </p>
       ) : null}
       <section className="panel" aria-labelledby="settings-heading">
         <h2 id="settings-heading">Settings</h2>
         <pre className="small">{JSON.stringify(source.settings, null, 2)}</pre>
-        <p className="small muted">Non-secret settings only. Credentials come from the environment variables named here or from the provider SDK&apos;s standard credential chain.</p>
+        <p className="small muted">
+          Non-secret settings only. Credentials come from the environment variables named here or from the provider SDK&apos;s standard
+          credential chain.
+        </p>
         {canTest ? (
           <Form method="post">
             <button type="submit" className="button" disabled={testing}>
@@ -72,7 +80,9 @@ export default function TestConnectionPage() {
       </section>
       {result ? (
         <section className="panel" aria-labelledby="result-heading" aria-live="polite">
-          <h2 id="result-heading">{result.error ? 'The connection failed' : result.ok ? 'Every permission is present' : 'Some permissions are missing or unknown'}</h2>
+          <h2 id="result-heading">
+            {result.error ? 'The connection failed' : result.ok ? 'Every permission is present' : 'Some permissions are missing or unknown'}
+          </h2>
           {result.error ? (
             <div className="callout callout-error" role="alert">
               <p>
@@ -85,8 +95,9 @@ export default function TestConnectionPage() {
           ) : (
             <>
               <p>
-                {count('present')} present, {count('missing')} missing, {count('unknown')} could not be checked ({result.apiCalls} API calls, {(result.durationMs / 1000).toFixed(1)} s). A missing permission
-                leaves that part of the scan &quot;unknown&quot;, never a false finding.
+                {count('present')} present, {count('missing')} missing, {count('unknown')} could not be checked ({result.apiCalls} API
+                calls, {(result.durationMs / 1000).toFixed(1)} s). A missing permission leaves that part of the scan &quot;unknown&quot;,
+                never a false finding.
               </p>
               <table className="data-table">
                 <caption className="visually-hidden">Permissions Leash checked</caption>
@@ -104,7 +115,11 @@ export default function TestConnectionPage() {
                         <code>{check.permission}</code>
                       </th>
                       <td>
-                        <span className={`badge ${check.status === 'present' ? 'badge-ok' : check.status === 'missing' ? 'badge-critical' : 'badge-neutral'}`}>{STATUS_TEXT[check.status]}</span>
+                        <span
+                          className={`badge ${check.status === 'present' ? 'badge-ok' : check.status === 'missing' ? 'badge-critical' : 'badge-neutral'}`}
+                        >
+                          {STATUS_TEXT[check.status]}
+                        </span>
                       </td>
                       <td>{check.detail}</td>
                     </tr>

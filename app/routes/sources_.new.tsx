@@ -12,14 +12,24 @@ export const meta: MetaFunction = () => [{ title: 'Add a source · Leash' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireUserWithPermission(request, context, 'create:source:any')
-  const demoRunning = await context.db.selectFrom('sources').select('id').where('is_demo', '=', true).where('enabled', '=', true).executeTakeFirst()
+  const demoRunning = await context.db
+    .selectFrom('sources')
+    .select('id')
+    .where('is_demo', '=', true)
+    .where('enabled', '=', true)
+    .executeTakeFirst()
   return { providers: providerChoices(), defaultSchedule: DEFAULT_SCHEDULE, demoRunning: Boolean(demoRunning) }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user } = await requireUserWithPermission(request, context, 'create:source:any')
   const formData = await request.formData()
-  const values = { provider: String(formData.get('provider') ?? ''), name: String(formData.get('name') ?? ''), schedule: String(formData.get('schedule') ?? ''), settings: String(formData.get('settings') ?? '') }
+  const values = {
+    provider: String(formData.get('provider') ?? ''),
+    name: String(formData.get('name') ?? ''),
+    schedule: String(formData.get('schedule') ?? ''),
+    settings: String(formData.get('settings') ?? ''),
+  }
   const submission = parseWithZod(formData, { schema: NewSourceSchema })
   if (submission.status !== 'success') {
     return Response.json({ values, errors: (submission.error ?? {}) as SourceFieldErrors }, { status: 400 })
@@ -33,7 +43,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
     clientIp(context),
   )
   if ('nameTaken' in created) {
-    return Response.json({ values, errors: { name: [`A source named "${submission.value.name}" exists already; choose another name.`] } satisfies SourceFieldErrors }, { status: 400 })
+    return Response.json(
+      {
+        values,
+        errors: { name: [`A source named "${submission.value.name}" exists already; choose another name.`] } satisfies SourceFieldErrors,
+      },
+      { status: 400 },
+    )
   }
   throw redirect(`/sources/${created.id}/test-connection?created=1`)
 }
@@ -53,15 +69,19 @@ export default function NewSourcePage() {
         ))}
       </ul>
     ) : null
-  const describedBy = (name: keyof SourceFieldErrors, hint: string) => [hint, errors[name]?.length ? `source-${name}-error` : null].filter(Boolean).join(' ')
+  const describedBy = (name: keyof SourceFieldErrors, hint: string) =>
+    [hint, errors[name]?.length ? `source-${name}-error` : null].filter(Boolean).join(' ')
 
   return (
     <>
-      <PageHeader title="Add a source" description="Connect a cloud account, vault or SaaS organisation. Leash stores only non-secret settings: credentials stay in environment variables or the provider's standard credential chain." />
+      <PageHeader
+        title="Add a source"
+        description="Connect a cloud account, vault or SaaS organisation. Leash stores only non-secret settings: credentials stay in environment variables or the provider's standard credential chain."
+      />
       {demoRunning ? (
         <p className="callout" role="note">
-          Leash is running its demo estate. Once you add a real source, restart Leash: the demo turns off and its fake credentials leave the environment (until then, a source that uses the SDK&apos;s
-          default credential chain may see the demo&apos;s keys).
+          Leash is running its demo estate. Once you add a real source, restart Leash: the demo turns off and its fake credentials leave the
+          environment (until then, a source that uses the SDK&apos;s default credential chain may see the demo&apos;s keys).
         </p>
       ) : null}
       {fieldError('form')}
@@ -71,7 +91,15 @@ export default function NewSourcePage() {
         </h2>
         <div className="form-field">
           <label htmlFor="source-provider">Provider</label>
-          <select id="source-provider" name="provider" value={provider} onChange={(e) => setProvider(e.target.value)} aria-invalid={errors.provider ? true : undefined} aria-describedby={describedBy('provider', 'source-provider-hint')} required>
+          <select
+            id="source-provider"
+            name="provider"
+            value={provider}
+            onChange={(e) => setProvider(e.target.value)}
+            aria-invalid={errors.provider ? true : undefined}
+            aria-describedby={describedBy('provider', 'source-provider-hint')}
+            required
+          >
             <option value="">Choose…</option>
             {providers.map((p) => (
               <option key={p.name} value={p.name}>
@@ -92,7 +120,15 @@ export default function NewSourcePage() {
         </div>
         <div className="form-field">
           <label htmlFor="source-name">Name</label>
-          <input id="source-name" name="name" defaultValue={result?.values.name ?? ''} maxLength={80} required aria-invalid={errors.name ? true : undefined} aria-describedby={describedBy('name', 'source-name-hint')} />
+          <input
+            id="source-name"
+            name="name"
+            defaultValue={result?.values.name ?? ''}
+            maxLength={80}
+            required
+            aria-invalid={errors.name ? true : undefined}
+            aria-describedby={describedBy('name', 'source-name-hint')}
+          />
           <span id="source-name-hint" className="hint">
             Unique, e.g. &quot;prod AWS organization&quot;. Letters, digits, spaces and . : @ / _ -
           </span>
@@ -100,7 +136,13 @@ export default function NewSourcePage() {
         </div>
         <div className="form-field">
           <label htmlFor="source-schedule">Scan schedule</label>
-          <input id="source-schedule" name="schedule" defaultValue={result?.values.schedule || defaultSchedule} aria-invalid={errors.schedule ? true : undefined} aria-describedby={describedBy('schedule', 'source-schedule-hint')} />
+          <input
+            id="source-schedule"
+            name="schedule"
+            defaultValue={result?.values.schedule || defaultSchedule}
+            aria-invalid={errors.schedule ? true : undefined}
+            aria-describedby={describedBy('schedule', 'source-schedule-hint')}
+          />
           <span id="source-schedule-hint" className="hint">
             A cron expression; <code>{defaultSchedule}</code> scans every 6 hours.
           </span>

@@ -22,15 +22,27 @@ describe('adding a source from the Sources page', () => {
   it('offers every registered provider with its settings fields', () => {
     const choices = providerChoices()
     expect(choices.map((c) => c.name).sort()).toEqual(Object.keys(providers).sort())
-    expect(choices.find((c) => c.name === 'openai')!.fields.map((f) => f.key)).toEqual(['apiKeyEnv', 'organizationId', 'baseUrl', 'projects'])
+    expect(choices.find((c) => c.name === 'openai')!.fields.map((f) => f.key)).toEqual([
+      'apiKeyEnv',
+      'organizationId',
+      'baseUrl',
+      'projects',
+    ])
   })
 
   it('validates settings with the provider’s schema and puts each error next to its field and line', () => {
-    const result = validateNewSource(input({ settings: 'organizationId: org-1\nprojects:\n  - not-a-project\nbogus: 1', schedule: 'every day' }))
+    const result = validateNewSource(
+      input({ settings: 'organizationId: org-1\nprojects:\n  - not-a-project\nbogus: 1', schedule: 'every day' }),
+    )
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.errors.schedule?.[0]).toMatch(/cron expression/)
-    expect(result.errors.settings).toEqual(expect.arrayContaining([expect.stringMatching(/^line 3: projects\.\[0\]|^line 3: projects\[0\]/), expect.stringMatching(/unknown field "bogus"/)]))
+    expect(result.errors.settings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^line 3: projects\.\[0\]|^line 3: projects\[0\]/),
+        expect.stringMatching(/unknown field "bogus"/),
+      ]),
+    )
     expect(result.errors.name).toBeUndefined()
   })
 
@@ -48,13 +60,26 @@ describe('adding a source from the Sources page', () => {
 
   it('creates the source with an audit event, refuses a duplicate name, and tests the connection for real', async () => {
     const { db } = database.current
-    const checked = validateNewSource(input({ settings: Object.entries(standIn.settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') }))
+    const checked = validateNewSource(
+      input({
+        settings: Object.entries(standIn.settings)
+          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+          .join('\n'),
+      }),
+    )
     expect(checked.ok).toBe(true)
     if (!checked.ok) return
-    const created = await createSource(db, actor, { provider: 'openai', name: 'prod openai', schedule: checked.schedule, settings: checked.settings }, '127.0.0.1')
+    const created = await createSource(
+      db,
+      actor,
+      { provider: 'openai', name: 'prod openai', schedule: checked.schedule, settings: checked.settings },
+      '127.0.0.1',
+    )
     expect('id' in created).toBe(true)
     if (!('id' in created)) return
-    expect(await createSource(db, actor, { provider: 'openai', name: 'prod openai', schedule: checked.schedule, settings: {} }, null)).toEqual({ nameTaken: true })
+    expect(
+      await createSource(db, actor, { provider: 'openai', name: 'prod openai', schedule: checked.schedule, settings: {} }, null),
+    ).toEqual({ nameTaken: true })
     const row = await db.selectFrom('sources').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow()
     expect(row).toMatchObject({ origin: 'ui', is_demo: false, enabled: true, provider: 'openai' })
 
@@ -64,7 +89,11 @@ describe('adding a source from the Sources page', () => {
     expect(ok?.checks.some((c) => c.status === 'missing')).toBe(false)
 
     // The key's variable is not set: the missing credential is reported, not thrown.
-    await db.updateTable('sources').set({ settings: JSON.stringify({ ...checked.settings, apiKeyEnv: 'LEASH_TEST_UNSET_KEY' }) }).where('id', '=', created.id).execute()
+    await db
+      .updateTable('sources')
+      .set({ settings: JSON.stringify({ ...checked.settings, apiKeyEnv: 'LEASH_TEST_UNSET_KEY' }) })
+      .where('id', '=', created.id)
+      .execute()
     const missing = await testSourceConnection(db, actor, created.id, null)
     expect(missing?.ok).toBe(false)
     expect(missing?.checks.some((c) => c.status === 'missing') || missing?.error !== null).toBe(true)

@@ -28,7 +28,8 @@ function objectShape(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | null 
   for (let i = 0; i < 10; i++) {
     if (current instanceof z.ZodObject) return current.shape as Record<string, z.ZodTypeAny>
     if (current instanceof z.ZodEffects) current = current.innerType()
-    else if (current instanceof z.ZodDefault || current instanceof z.ZodOptional || current instanceof z.ZodNullable) current = current._def.innerType
+    else if (current instanceof z.ZodDefault || current instanceof z.ZodOptional || current instanceof z.ZodNullable)
+      current = current._def.innerType
     else return null
   }
   return null
@@ -68,7 +69,9 @@ const SETTINGS_FIRST_LINE = 7
  * twice: its fields with empty settings, and its settings with a valid schedule, so that every
  * problem shows at once.
  */
-export function validateNewSource(input: NewSourceInput): { ok: true; settings: Record<string, unknown>; schedule: string } | { ok: false; errors: SourceFieldErrors } {
+export function validateNewSource(
+  input: NewSourceInput,
+): { ok: true; settings: Record<string, unknown>; schedule: string } | { ok: false; errors: SourceFieldErrors } {
   const settingsText = input.settings.replace(/\r\n?/g, '\n').replace(/\t/g, '  ')
   const schedule = input.schedule || DEFAULT_SCHEDULE
   const document = (scheduleValue: string, settings: string | null) =>
@@ -79,7 +82,12 @@ export function validateNewSource(input: NewSourceInput): { ok: true; settings: 
       `    schedule: ${JSON.stringify(scheduleValue)}`,
       '    enabled: true',
       '    settings:',
-      settings === null || settings.trim() === '' ? '      {}' : settings.split('\n').map((line) => `      ${line}`).join('\n'),
+      settings === null || settings.trim() === ''
+        ? '      {}'
+        : settings
+            .split('\n')
+            .map((line) => `      ${line}`)
+            .join('\n'),
     ].join('\n')
 
   const errors: SourceFieldErrors = {}
@@ -99,7 +107,10 @@ export function validateNewSource(input: NewSourceInput): { ok: true; settings: 
         else if (onlyFields) continue
         else if (path.startsWith('settings') || (issue.line !== null && issue.line >= SETTINGS_FIRST_LINE)) {
           const field = path.replace(/^settings\.?/, '')
-          const line = issue.line !== null && issue.line >= SETTINGS_FIRST_LINE && settingsText.trim() !== '' ? `line ${issue.line - SETTINGS_FIRST_LINE + 1}: ` : ''
+          const line =
+            issue.line !== null && issue.line >= SETTINGS_FIRST_LINE && settingsText.trim() !== ''
+              ? `line ${issue.line - SETTINGS_FIRST_LINE + 1}: `
+              : ''
           add('settings', `${line}${field ? `${field}: ` : ''}${issue.message}`)
         } else add('form', `${path || 'form'}: ${issue.message}`)
       }
@@ -108,7 +119,8 @@ export function validateNewSource(input: NewSourceInput): { ok: true; settings: 
   }
   attempt(document(schedule, null), true)
   const source = attempt(document(DEFAULT_SCHEDULE, settingsText), false)
-  if (Object.keys(errors).length > 0 || !source) return { ok: false, errors: Object.keys(errors).length ? errors : { form: ['The source is not valid.'] } }
+  if (Object.keys(errors).length > 0 || !source)
+    return { ok: false, errors: Object.keys(errors).length ? errors : { form: ['The source is not valid.'] } }
   return { ok: true, settings: source.settings, schedule }
 }
 
@@ -123,7 +135,15 @@ export async function createSource(
     if (taken) return { nameTaken: true as const }
     const row = await trx
       .insertInto('sources')
-      .values({ name: input.name, provider: input.provider, schedule: input.schedule, settings: json(input.settings), origin: 'ui', is_demo: false, enabled: true })
+      .values({
+        name: input.name,
+        provider: input.provider,
+        schedule: input.schedule,
+        settings: json(input.settings),
+        origin: 'ui',
+        is_demo: false,
+        enabled: true,
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
     await appendAuditEvent(trx, {
@@ -174,10 +194,19 @@ export async function testSourceConnection(
       apiCalls,
       now: new Date(),
     })
-    result = { ok: checks.every((c) => c.status === 'present'), checks, error: null, apiCalls: apiCalls.total, durationMs: Date.now() - started }
+    result = {
+      ok: checks.every((c) => c.status === 'present'),
+      checks,
+      error: null,
+      apiCalls: apiCalls.total,
+      durationMs: Date.now() - started,
+    }
   } catch (error) {
     const message = error instanceof LeashError ? error.message : error instanceof Error ? error.message : String(error)
-    const remedy = error instanceof LeashError ? error.remedy : 'Check the settings and that the credentials they name are available to Leash (environment variables or the SDK’s standard chain), then test again.'
+    const remedy =
+      error instanceof LeashError
+        ? error.remedy
+        : 'Check the settings and that the credentials they name are available to Leash (environment variables or the SDK’s standard chain), then test again.'
     result = { ok: false, checks: [], error: { message, remedy }, apiCalls: apiCalls.total, durationMs: Date.now() - started }
   }
   await appendAuditEvent(db, {

@@ -9,8 +9,19 @@ import { existsSync } from 'node:fs'
 import { GoogleAuth } from 'google-auth-library'
 import { LeashError } from '../../cli/errors.js'
 import type { ApiCallCounter } from '../contract.js'
-import { countingFetch, DEFAULT_RETRY, type FetchLike, HttpError, type OperationTable, retryingFetch, type RetryPolicy } from '../saas-kit/http.js'
+import {
+  countingFetch,
+  DEFAULT_RETRY,
+  type FetchLike,
+  HttpError,
+  type OperationTable,
+  retryingFetch,
+  type RetryPolicy,
+} from '../saas-kit/http.js'
 import type { GcpSettings } from './settings.js'
+
+/** One call, retries and Retry-After waits included, gives up after this long. */
+const CALL_TIMEOUT_MS = 180_000
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 
@@ -35,8 +46,16 @@ const OPERATIONS: OperationTable = [
   ['GET', /\/v3\/projects$/, 'resourcemanager.projects.list'],
   ['GET', /\/v3\/folders$/, 'resourcemanager.folders.list'],
   ['GET', /\/v3\/projects\/[^/]+$/, 'resourcemanager.projects.get'],
-  ['GET', /\/activityTypes\/serviceAccountLastAuthentication\/activities:query$/, 'policyanalyzer.serviceAccountLastAuthenticationActivities.query'],
-  ['GET', /\/activityTypes\/serviceAccountKeyLastAuthentication\/activities:query$/, 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query'],
+  [
+    'GET',
+    /\/activityTypes\/serviceAccountLastAuthentication\/activities:query$/,
+    'policyanalyzer.serviceAccountLastAuthenticationActivities.query',
+  ],
+  [
+    'GET',
+    /\/activityTypes\/serviceAccountKeyLastAuthentication\/activities:query$/,
+    'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query',
+  ],
   ['GET', /\/reasoningEngines$/, 'aiplatform.reasoningEngines.list'],
   ['POST', /\/token$/, 'sts.token'],
 ]
@@ -137,7 +156,11 @@ export function createGcpClient(
   async function send<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {
     const headers = await authHeaders(url)
     if (body !== undefined) headers.set('Content-Type', 'application/json')
-    const res = await doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    // A per-call signal (the scan's, plus a time limit) rather than the scan's own: fetch adds an
+    // abort listener to the signal it is given, and thousands of calls on one long-lived signal
+    // would pile them up (MaxListenersExceededWarning). AbortSignal.any holds its sources weakly.
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)])
+    const res = await doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal })
     const text = await res.text()
     if (!res.ok) {
       let parsed: GoogleErrorBody = {}
@@ -176,7 +199,8 @@ export function createGcpClient(
         if (pageToken) u.searchParams.set('pageToken', pageToken)
         const page = await send<Record<string, unknown> & { nextPageToken?: string }>('GET', u.toString())
         const items = page[key]
-        if (items !== undefined && !Array.isArray(items)) throw new SyntaxError(`${u.pathname}: "${key}" is not a list (malformed JSON page)`)
+        if (items !== undefined && !Array.isArray(items))
+          throw new SyntaxError(`${u.pathname}: "${key}" is not a list (malformed JSON page)`)
         out.push(...((items as T[] | undefined) ?? []))
         pageToken = page.nextPageToken || undefined
         // A server that repeats a page token would loop forever: treat it as a malformed answer.

@@ -6,7 +6,15 @@
  * identity principals) have no such controls: no action applies to them; the docs say to
  * remove their role bindings instead.
  */
-import type { ActionContext, ExecutedCall, ExecutionResult, PlannedCall, RevocationAction, RevocationPlan, RevocationTarget } from '../contract.js'
+import type {
+  ActionContext,
+  ExecutedCall,
+  ExecutionResult,
+  PlannedCall,
+  RevocationAction,
+  RevocationPlan,
+  RevocationTarget,
+} from '../contract.js'
 import { httpStatusOf } from '../saas-kit/failures.js'
 import { scrubSecrets } from '../saas-kit/identity.js'
 import { createGcpClient, type GcpClient } from './client.js'
@@ -26,7 +34,8 @@ function saRef(t: RevocationTarget): SaRef {
   const a = t.identity.attributes
   const email = typeof a.email === 'string' ? a.email : null
   const projectId = typeof a.projectId === 'string' ? a.projectId : t.identity.accountId
-  if (!email || a.googleManaged === true) throw new Error(`${t.identity.displayName} is not a user-managed service account; rescan the source.`)
+  if (!email || a.googleManaged === true)
+    throw new Error(`${t.identity.displayName} is not a user-managed service account; rescan the source.`)
   return { projectId, email, name: `projects/${encodeURIComponent(projectId)}/serviceAccounts/${encodeURIComponent(email)}` }
 }
 
@@ -107,11 +116,16 @@ function keyStateAction(kind: 'disable' | 'enable'): RevocationAction<GcpSetting
       const client = createGcpClient(ctx.settings, ctx)
       const key = await readKey(client, sa, keyId)
       const calls: PlannedCall[] = [
-        { operation: 'iam.serviceAccountKeys.get', parameters: { name: `${sa.name}/keys/${keyId}` }, effect: 'Reads the key’s current state (no change).' },
+        {
+          operation: 'iam.serviceAccountKeys.get',
+          parameters: { name: `${sa.name}/keys/${keyId}` },
+          effect: 'Reads the key’s current state (no change).',
+        },
       ]
       const caveats: string[] = []
       if (!key) caveats.push(`Key ${keyId} no longer exists; executing changes nothing.`)
-      else if (Boolean(key.disabled) === wantDisabled) caveats.push(`Key ${keyId} is already ${wantDisabled ? 'disabled' : 'enabled'}; executing changes nothing.`)
+      else if (Boolean(key.disabled) === wantDisabled)
+        caveats.push(`Key ${keyId} is already ${wantDisabled ? 'disabled' : 'enabled'}; executing changes nothing.`)
       else
         calls.push({
           operation,
@@ -143,7 +157,14 @@ function keyStateAction(kind: 'disable' | 'enable'): RevocationAction<GcpSetting
       const calls: ExecutedCall[] = []
       const name = `${sa.name}/keys/${keyId}`
       let key: RawKey | null = null
-      if (!(await record(calls, 'iam.serviceAccountKeys.get', { name }, async () => ((key = await readKey(client, sa, keyId)), { disabled: key?.disabled ?? null, exists: key !== null }))))
+      if (
+        !(await record(
+          calls,
+          'iam.serviceAccountKeys.get',
+          { name },
+          async () => ((key = await readKey(client, sa, keyId)), { disabled: key?.disabled ?? null, exists: key !== null }),
+        ))
+      )
         return result(calls)
       const current = key as RawKey | null
       if (!current) return result(calls, `Key ${keyId} no longer exists: it was deleted since the scan. Scan again.`)
@@ -180,13 +201,22 @@ export const deleteKey: RevocationAction<GcpSettings> = {
     const key = await readKey(createGcpClient(ctx.settings, ctx), sa, keyId)
     const name = `${sa.name}/keys/${keyId}`
     const calls: PlannedCall[] = [{ operation: 'iam.serviceAccountKeys.get', parameters: { name }, effect: 'Reads the key (no change).' }]
-    const caveats = ['Deleting cannot be undone: a workload that still needs access must get a new credential (preferably workload identity federation).']
+    const caveats = [
+      'Deleting cannot be undone: a workload that still needs access must get a new credential (preferably workload identity federation).',
+    ]
     if (!key) caveats.push('The key no longer exists; executing changes nothing.')
     else {
       if (!key.disabled) caveats.push('The key is still enabled: disable it first and wait out the grace period.')
       calls.push({ operation: 'iam.serviceAccountKeys.delete', parameters: { name }, effect: `Key ${keyId} is deleted permanently.` })
     }
-    return { actionId: 'gcp.key.delete', summary: `Delete key ${keyId} of service account ${sa.email}.`, calls, reversible: false, undoActionId: null, caveats }
+    return {
+      actionId: 'gcp.key.delete',
+      summary: `Delete key ${keyId} of service account ${sa.email}.`,
+      calls,
+      reversible: false,
+      undoActionId: null,
+      caveats,
+    }
   },
   async execute(ctx, target) {
     const sa = saRef(target)
@@ -195,7 +225,14 @@ export const deleteKey: RevocationAction<GcpSettings> = {
     const name = `${sa.name}/keys/${keyId}`
     const calls: ExecutedCall[] = []
     let key: RawKey | null = null
-    if (!(await record(calls, 'iam.serviceAccountKeys.get', { name }, async () => ((key = await readKey(client, sa, keyId)), { exists: key !== null }))))
+    if (
+      !(await record(
+        calls,
+        'iam.serviceAccountKeys.get',
+        { name },
+        async () => ((key = await readKey(client, sa, keyId)), { exists: key !== null }),
+      ))
+    )
       return result(calls)
     const current = key as RawKey | null
     if (!current) return result(calls) // already deleted
@@ -209,7 +246,9 @@ export const deleteKey: RevocationAction<GcpSettings> = {
   async verify(ctx, target) {
     const keyId = keyIdOf(target)
     const key = await readKey(createGcpClient(ctx.settings, ctx), saRef(target), keyId)
-    return key ? { verified: false, observed: `Key ${keyId} still exists (${key.disabled ? 'disabled' : 'enabled'}).` } : { verified: true, observed: `Key ${keyId} no longer exists.` }
+    return key
+      ? { verified: false, observed: `Key ${keyId} still exists (${key.disabled ? 'disabled' : 'enabled'}).` }
+      : { verified: true, observed: `Key ${keyId} no longer exists.` }
   },
 }
 
@@ -226,10 +265,13 @@ function accountStateAction(kind: 'disable' | 'enable'): RevocationAction<GcpSet
     async plan(ctx, target) {
       const sa = saRef(target)
       const account = await readAccount(createGcpClient(ctx.settings, ctx), sa)
-      const calls: PlannedCall[] = [{ operation: 'iam.serviceAccounts.get', parameters: { name: sa.name }, effect: 'Reads the service account (no change).' }]
+      const calls: PlannedCall[] = [
+        { operation: 'iam.serviceAccounts.get', parameters: { name: sa.name }, effect: 'Reads the service account (no change).' },
+      ]
       const caveats: string[] = []
       if (!account) caveats.push(`${sa.email} no longer exists; executing changes nothing.`)
-      else if (Boolean(account.disabled) === wantDisabled) caveats.push(`${sa.email} is already ${wantDisabled ? 'disabled' : 'enabled'}; executing changes nothing.`)
+      else if (Boolean(account.disabled) === wantDisabled)
+        caveats.push(`${sa.email} is already ${wantDisabled ? 'disabled' : 'enabled'}; executing changes nothing.`)
       else
         calls.push({
           operation,
@@ -258,9 +300,12 @@ function accountStateAction(kind: 'disable' | 'enable'): RevocationAction<GcpSet
       const calls: ExecutedCall[] = []
       let account: RawServiceAccount | null = null
       if (
-        !(await record(calls, 'iam.serviceAccounts.get', { name: sa.name }, async () => (
-          (account = await readAccount(client, sa)), { exists: account !== null, disabled: account?.disabled ?? null }
-        )))
+        !(await record(
+          calls,
+          'iam.serviceAccounts.get',
+          { name: sa.name },
+          async () => ((account = await readAccount(client, sa)), { exists: account !== null, disabled: account?.disabled ?? null }),
+        ))
       )
         return result(calls)
       const current = account as RawServiceAccount | null

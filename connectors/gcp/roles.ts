@@ -31,14 +31,20 @@ export const ROLE_TABLE: Readonly<Record<string, RoleInfo>> = {
   'roles/browser': { level: 'list', note: 'List the resource hierarchy.' },
   'roles/resourcemanager.organizationAdmin': { level: 'admin', note: 'Full control of the organization, including its IAM policy.' },
   'roles/resourcemanager.folderAdmin': { level: 'admin', note: 'Full control of folders, including their IAM policy.' },
-  'roles/resourcemanager.projectIamAdmin': { level: 'permissions_management', note: 'Sets the project IAM policy: can grant itself any role.' },
+  'roles/resourcemanager.projectIamAdmin': {
+    level: 'permissions_management',
+    note: 'Sets the project IAM policy: can grant itself any role.',
+  },
   'roles/resourcemanager.folderIamAdmin': { level: 'permissions_management', note: 'Sets folder IAM policies.' },
   'roles/iam.securityAdmin': { level: 'permissions_management', note: 'Gets and sets any IAM policy.' },
   'roles/iam.roleAdmin': { level: 'permissions_management', note: 'Creates and changes custom roles.' },
   'roles/iam.organizationRoleAdmin': { level: 'permissions_management', note: 'Creates and changes organization custom roles.' },
   'roles/iam.serviceAccountAdmin': { level: 'permissions_management', note: 'Manages service accounts and their IAM policies.' },
   'roles/iam.serviceAccountKeyAdmin': { level: 'permissions_management', note: 'Creates and deletes service account keys.' },
-  'roles/iam.serviceAccountTokenCreator': { level: 'permissions_management', note: 'Mints access and ID tokens as any service account in scope.' },
+  'roles/iam.serviceAccountTokenCreator': {
+    level: 'permissions_management',
+    note: 'Mints access and ID tokens as any service account in scope.',
+  },
   'roles/iam.serviceAccountUser': { level: 'write', note: 'actAs: attaches service accounts to workloads.' },
   'roles/iam.workloadIdentityUser': { level: 'write', note: 'Impersonates service accounts through workload identity.' },
   'roles/iam.serviceAccountViewer': { level: 'read', note: 'Reads service accounts and key metadata.' },
@@ -72,7 +78,12 @@ const SINGLE_ROLE_PATHS: Readonly<Record<string, { id: string; title: string; pe
   'roles/iam.serviceAccountTokenCreator': {
     id: 'gcp.privesc.token_creator',
     title: 'Mint access tokens as any service account in the project (serviceAccountTokenCreator)',
-    permissions: ['iam.serviceAccounts.getAccessToken', 'iam.serviceAccounts.signBlob', 'iam.serviceAccounts.signJwt', 'iam.serviceAccounts.implicitDelegation'],
+    permissions: [
+      'iam.serviceAccounts.getAccessToken',
+      'iam.serviceAccounts.signBlob',
+      'iam.serviceAccounts.signJwt',
+      'iam.serviceAccounts.implicitDelegation',
+    ],
   },
   'roles/iam.serviceAccountKeyAdmin': {
     id: 'gcp.privesc.key_admin',

@@ -73,7 +73,14 @@ function grantRemedy(permission: string): string {
   return `Grant "${permission}" to the Leash scanner (the custom role in docs/providers/gcp.md), on the project or above it.`
 }
 
-function fail(error: unknown, scope: ScanScope | null, operation: string, permission: string, fatal: boolean, signal: AbortSignal): ScanProblem {
+function fail(
+  error: unknown,
+  scope: ScanScope | null,
+  operation: string,
+  permission: string,
+  fatal: boolean,
+  signal: AbortSignal,
+): ScanProblem {
   rethrowIfAborted(error, signal)
   const p = problemFromError(error, {
     provider: 'Google Cloud',
@@ -84,15 +91,18 @@ function fail(error: unknown, scope: ScanScope | null, operation: string, permis
     grantRemedy: grantRemedy(permission),
   })
   if (error instanceof GoogleApiError && error.serviceDisabled)
-    return { ...p, permission: null, remedy: `Enable the API in the project (${error.message.slice(0, 160)}), or leave this part out in the source settings.` }
+    return {
+      ...p,
+      permission: null,
+      remedy: `Enable the API in the project (${error.message.slice(0, 160)}), or leave this part out in the source settings.`,
+    }
   return p
 }
 
-function toProjectInfo(raw: RawProject, orgId: string | undefined): ProjectInfo | null {
+function toProjectInfo(raw: RawProject): ProjectInfo | null {
   const number = raw.name?.startsWith('projects/') ? raw.name.slice('projects/'.length) : null
   if (!raw.projectId || !number) return null
   const labels = raw.labels ?? {}
-  void orgId
   return {
     projectId: raw.projectId,
     projectNumber: number,
@@ -107,21 +117,27 @@ async function resolveProjects(
   client: GcpClient,
   settings: GcpSettings,
   signal: AbortSignal,
-): Promise<{ projects: ProjectInfo[]; failed: { projectId: string; problem: ScanProblem }[]; problems: ScanProblem[] }> {
+): Promise<{ projects: ProjectInfo[]; failed: { projectId: string; problem: ScanProblem }[]; problems: ScanProblem[]; rejected: boolean }> {
   const rm = client.endpoints.resourceManager
   const found = new Map<string, ProjectInfo>()
   const failed: { projectId: string; problem: ScanProblem }[] = []
   const problems: ScanProblem[] = []
   const exclude = new Set(settings.excludeProjects ?? [])
+  let rejected = false
   for (const projectId of settings.projects ?? []) {
     try {
       const raw = await client.get<RawProject>(`${rm}/v3/projects/${encodeURIComponent(projectId)}`)
       if (raw.state && raw.state !== 'ACTIVE') continue
-      const info = toProjectInfo(raw, settings.organizationId)
+      const info = toProjectInfo(raw)
       if (!info) throw new SyntaxError(`projects/${projectId}: the answer has no name or projectId (malformed JSON)`)
       found.set(info.projectId, info)
     } catch (error) {
-      failed.push({ projectId, problem: fail(error, projectScope(projectId), 'resourcemanager.projects.get', PERMISSIONS.projectsGet, true, signal) })
+      rejected ||= httpStatusOf(error) === 401
+      failed.push({
+        projectId,
+        problem: fail(error, projectScope(projectId), 'resourcemanager.projects.get', PERMISSIONS.projectsGet, true, signal),
+      })
+      if (rejected) break
     }
   }
   const parents = [
@@ -129,7 +145,7 @@ async function resolveProjects(
     ...(settings.folderIds ?? []).map((f) => `folders/${f}`),
   ]
   const visited = new Set<string>()
-  while (parents.length) {
+  while (parents.length && !rejected) {
     const parent = parents.shift() as string
     if (visited.has(parent)) continue
     visited.add(parent)
@@ -137,22 +153,27 @@ async function resolveProjects(
       const projects = await client.list<RawProject>(`${rm}/v3/projects?parent=${encodeURIComponent(parent)}`, 'projects', 100)
       for (const raw of projects) {
         if (raw.state && raw.state !== 'ACTIVE') continue
-        const info = toProjectInfo(raw, settings.organizationId)
+        const info = toProjectInfo(raw)
         if (!info) throw new SyntaxError(`${parent}: a project without name or projectId (malformed JSON)`)
         if (!exclude.has(info.projectId) && !found.has(info.projectId)) found.set(info.projectId, info)
       }
     } catch (error) {
+      rejected ||= httpStatusOf(error) === 401
       problems.push(fail(error, null, 'resourcemanager.projects.list', PERMISSIONS.projectsList, true, signal))
       continue
     }
     try {
-      const folders = await client.list<{ name?: string; state?: string }>(`${rm}/v3/folders?parent=${encodeURIComponent(parent)}`, 'folders', 100)
+      const folders = await client.list<{ name?: string; state?: string }>(
+        `${rm}/v3/folders?parent=${encodeURIComponent(parent)}`,
+        'folders',
+        100,
+      )
       for (const f of folders) if (f.name && (!f.state || f.state === 'ACTIVE')) parents.push(f.name)
     } catch (error) {
       problems.push(fail(error, null, 'resourcemanager.folders.list', PERMISSIONS.foldersList, true, signal))
     }
   }
-  return { projects: [...found.values()], failed, problems }
+  return { projects: [...found.values()], failed, problems, rejected }
 }
 
 async function readProject(client: GcpClient, info: ProjectInfo, settings: GcpSettings, signal: AbortSignal): Promise<ProjectData> {
@@ -171,7 +192,8 @@ async function readProject(client: GcpClient, info: ProjectInfo, settings: GcpSe
         const res = await client.get<{ keys?: RawKey[] }>(
           `${iam}/v1/projects/${pid}/serviceAccounts/${encodeURIComponent(sa.email)}/keys?keyTypes=USER_MANAGED`,
         )
-        if (res.keys !== undefined && !Array.isArray(res.keys)) throw new SyntaxError(`keys of ${sa.email}: "keys" is not a list (malformed JSON)`)
+        if (res.keys !== undefined && !Array.isArray(res.keys))
+          throw new SyntaxError(`keys of ${sa.email}: "keys" is not a list (malformed JSON)`)
         return { sa, keys: res.keys ?? [] }
       } catch (error) {
         rethrowIfAborted(error, signal)
@@ -192,7 +214,8 @@ async function readProject(client: GcpClient, info: ProjectInfo, settings: GcpSe
     const policy = await client.post<RawPolicy>(`${client.endpoints.resourceManager}/v1/projects/${pid}:getIamPolicy`, {
       options: { requestedPolicyVersion: 3 },
     })
-    if (policy.bindings !== undefined && !Array.isArray(policy.bindings)) throw new SyntaxError('getIamPolicy: "bindings" is not a list (malformed JSON)')
+    if (policy.bindings !== undefined && !Array.isArray(policy.bindings))
+      throw new SyntaxError('getIamPolicy: "bindings" is not a list (malformed JSON)')
     data.policy = policy
   } catch (error) {
     data.problems.push(fail(error, scope, 'resourcemanager.projects.getIamPolicy', PERMISSIONS.getIamPolicy, true, signal))
@@ -238,7 +261,8 @@ async function readProject(client: GcpClient, info: ProjectInfo, settings: GcpSe
 function engineIdentity(engine: RawReasoningEngine & { location: string }, info: ProjectInfo, orgId: string | undefined): string | null {
   const spec = engine.spec ?? {}
   if (spec.identityType === 'AGENT_IDENTITY') {
-    if (spec.effectiveIdentity) return spec.effectiveIdentity.startsWith('principal://') ? spec.effectiveIdentity : `principal://${spec.effectiveIdentity}`
+    if (spec.effectiveIdentity)
+      return spec.effectiveIdentity.startsWith('principal://') ? spec.effectiveIdentity : `principal://${spec.effectiveIdentity}`
     const id = engine.name?.split('/').pop()
     return orgId && id
       ? `principal://agents.global.org-${orgId}.system.id.goog/resources/aiplatform/projects/${info.projectNumber}/locations/${engine.location}/reasoningEngines/${id}`
@@ -266,7 +290,12 @@ export function buildContext(datas: ProjectData[], settings: GcpSettings, now: D
     }
     for (const b of d.policy.bindings ?? []) {
       if (!b.role) continue
-      const grant: Grant = { role: b.role, projectId: d.info.projectId, conditional: Boolean(b.condition), conditionTitle: b.condition?.title ?? null }
+      const grant: Grant = {
+        role: b.role,
+        projectId: d.info.projectId,
+        conditional: Boolean(b.condition),
+        conditionTitle: b.condition?.title ?? null,
+      }
       for (const member of b.members ?? []) {
         const key = memberKey(member)
         const list = ctx.grants.get(key) ?? []
@@ -294,7 +323,10 @@ export function buildContext(datas: ProjectData[], settings: GcpSettings, now: D
 }
 
 /** Every identity of every project, each once, in the scope of the project that owns it. */
-export function transformAll(datas: ProjectData[], ctx: GcpContext): { byProject: Map<string, NormalizedIdentity[]>; problems: ScanProblem[] } {
+export function transformAll(
+  datas: ProjectData[],
+  ctx: GcpContext,
+): { byProject: Map<string, NormalizedIdentity[]>; problems: ScanProblem[] } {
   const byProject = new Map<string, NormalizedIdentity[]>(datas.map((d) => [d.info.projectId, []]))
   const problems: ScanProblem[] = []
   const emitted = new Set<string>()
@@ -323,9 +355,13 @@ export function transformAll(datas: ProjectData[], ctx: GcpContext): { byProject
   // Service agents and agent identities: from engines, and from bindings alone.
   const bindingProject = new Map<string, ProjectInfo>()
   for (const d of datas)
-    for (const b of d.policy?.bindings ?? []) for (const m of b.members ?? []) if (!bindingProject.has(memberKey(m))) bindingProject.set(memberKey(m), d.info)
+    for (const b of d.policy?.bindings ?? [])
+      for (const m of b.members ?? []) if (!bindingProject.has(memberKey(m))) bindingProject.set(memberKey(m), d.info)
   const enginesByWho = [...ctx.enginesByIdentity.entries()]
-  const candidates = new Set<string>([...bindingProject.keys(), ...enginesByWho.map(([who]) => (who.startsWith('principal') ? who : `serviceAccount:${who}`))])
+  const candidates = new Set<string>([
+    ...bindingProject.keys(),
+    ...enginesByWho.map(([who]) => (who.startsWith('principal') ? who : `serviceAccount:${who}`)),
+  ])
   for (const member of [...candidates].sort()) {
     const agentEmail = member.startsWith('serviceAccount:') ? member.slice('serviceAccount:'.length) : null
     const agentMatch = agentEmail ? REASONING_ENGINE_AGENT.exec(agentEmail) : null
@@ -354,7 +390,13 @@ export async function* scanGcp(ctx: ScanContext<GcpSettings>): AsyncGenerator<Sc
   } catch (error) {
     if (!(error instanceof LeashError)) throw error
     const scopes = (ctx.settings.projects ?? []).map((p) => projectScope(p))
-    const p = problem({ scope: scopes[0] ?? null, operation: 'gcp:Configure', message: error.message, remedy: error.remedy, fatalForScope: true })
+    const p = problem({
+      scope: scopes[0] ?? null,
+      operation: 'gcp:Configure',
+      message: error.message,
+      remedy: error.remedy,
+      fatalForScope: true,
+    })
     yield { type: 'problem', problem: p }
     for (const scope of scopes) {
       yield { type: 'scope_started', scope }
@@ -372,7 +414,15 @@ export async function* scanGcp(ctx: ScanContext<GcpSettings>): AsyncGenerator<Sc
     yield { type: 'scope_finished', scope, complete: false }
   }
   // A rejected credential fails every call alike: report it once, not once per project.
-  if ([...resolved.problems, ...resolved.failed.map((f) => f.problem)].some((p) => /rejected the credential \(401\)/.test(p.message))) return
+  if (resolved.rejected) {
+    const reported = new Set(resolved.failed.map((f) => f.projectId))
+    for (const projectId of ctx.settings.projects ?? []) {
+      if (reported.has(projectId)) continue
+      yield { type: 'scope_started', scope: projectScope(projectId) }
+      yield { type: 'scope_finished', scope: projectScope(projectId), complete: false }
+    }
+    return
+  }
 
   const datas = await mapPool(resolved.projects, PROJECT_CONCURRENCY, (info) => readProject(client, info, ctx.settings, ctx.signal))
   const gctx = buildContext(datas, ctx.settings, ctx.now)

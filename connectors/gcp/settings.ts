@@ -1,6 +1,8 @@
 import { z } from 'zod'
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (holding a file path), not a key or a path')
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (holding a file path), not a key or a path')
 const projectId = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id such as my-project-123')
 const numericId = z.string().regex(/^\d{6,20}$/, 'must be the numeric id, e.g. 123456789012')
 const location = z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a Google Cloud region such as us-central1')

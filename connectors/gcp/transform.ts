@@ -139,7 +139,10 @@ export interface GcpContext {
 
 export const NO_EXPIRY_PREFIX = '9999-'
 const EXPOSED_REASONS = new Set(['SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED', 'SERVICE_ACCOUNT_KEY_DISABLE_REASON_COMPROMISE_DETECTED'])
-const EXPOSED_STATUS = new Set(['SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_EXPOSED', 'SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_COMPROMISE_DETECTED'])
+const EXPOSED_STATUS = new Set([
+  'SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_EXPOSED',
+  'SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_COMPROMISE_DETECTED',
+])
 
 export const REASONING_ENGINE_AGENT = /^service-(\d+)@gcp-sa-aiplatform-re\.iam\.gserviceaccount\.com$/i
 /** principal://agents.global.org-ORG.system.id.goog/resources/aiplatform/projects/NUMBER/locations/LOC/reasoningEngines/ID */
@@ -229,7 +232,10 @@ function grantEnvironments(grants: readonly Grant[], ctx: GcpContext): ('product
 }
 
 const OWNER_PATTERNS: [RegExp, OwnerHint['role']][] = [
-  [/\b(?:owner|owned[ _-]by|maintainer|contact)\s*[:=]?\s*([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[A-Za-z0-9._-]+-team|team[:=/][A-Za-z0-9._-]+)/i, 'owner'],
+  [
+    /\b(?:owner|owned[ _-]by|maintainer|contact)\s*[:=]?\s*([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[A-Za-z0-9._-]+-team|team[:=/][A-Za-z0-9._-]+)/i,
+    'owner',
+  ],
   [/\bteam\s*[:=]\s*([A-Za-z0-9._-]+)/i, 'owner'],
   [/\b(?:created[ _-]by|creator|requested[ _-]by)\s*[:=]?\s*([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[A-Za-z0-9._-]+)/i, 'creator'],
 ]
@@ -298,7 +304,8 @@ export function transformKey(key: RawKey, usage: UsageIndex | null, now: Date): 
 // ---------------------------------------------------------------------------------------------
 
 export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], project: ProjectInfo, ctx: GcpContext): NormalizedIdentity {
-  if (!sa.email || !sa.uniqueId) throw new Error(`Google returned a service account without email or uniqueId in project ${project.projectId}`)
+  if (!sa.email || !sa.uniqueId)
+    throw new Error(`Google returned a service account without email or uniqueId in project ${project.projectId}`)
   const email = sa.email.toLowerCase()
   const projectId = sa.projectId ?? project.projectId
   const grants = ctx.grants.get(`serviceAccount:${email}`) ?? []
@@ -312,16 +319,26 @@ export function transformServiceAccount(sa: RawServiceAccount, keys: RawKey[], p
       platform: 'vertex_ai',
       weight: 0.9,
       reason: `Vertex AI Agent Engine runs as this service account (${engines.map((e) => e.displayName).join(', ')}).`,
-      evidence: { reasoningEngines: engines.map((e) => e.name), frameworks: [...new Set(engines.map((e) => e.agentFramework).filter(Boolean))] },
+      evidence: {
+        reasoningEngines: engines.map((e) => e.name),
+        frameworks: [...new Set(engines.map((e) => e.agentFramework).filter(Boolean))],
+      },
     })
   signals.push(...grantSignals(grants, 'gcp'))
-  signals.push(...nameSignals('gcp.name.service_account', `${email.split('@')[0]} ${sa.displayName ?? ''} ${sa.description ?? ''}`, 'service account'))
+  signals.push(
+    ...nameSignals('gcp.name.service_account', `${email.split('@')[0]} ${sa.displayName ?? ''} ${sa.description ?? ''}`, 'service account'),
+  )
   const accountUsed = usage ? (usage.accounts.get(sa.uniqueId) ?? usage.accounts.get(email) ?? null) : null
   const lastUsedAt = latest(accountUsed, ...credentials.map((c) => c.lastUsedAt))
-  const defaultAccount = /@(developer|appspot)\.gserviceaccount\.com$/.test(email) || /-compute@developer\.gserviceaccount\.com$/.test(email)
+  const defaultAccount =
+    /@(developer|appspot)\.gserviceaccount\.com$/.test(email) || /-compute@developer\.gserviceaccount\.com$/.test(email)
   const unreadable: UnreadablePart[] = [...usageUnreadable]
   for (const pid of ctx.policyUnreadable)
-    unreadable.push({ field: 'entitlements', operation: `projects/${pid}:getIamPolicy`, permission: 'resourcemanager.projects.getIamPolicy' })
+    unreadable.push({
+      field: 'entitlements',
+      operation: `projects/${pid}:getIamPolicy`,
+      permission: 'resourcemanager.projects.getIamPolicy',
+    })
   return identity({
     externalId: `projects/${projectId}/serviceAccounts/${email}`,
     kind: 'service_account',
@@ -397,7 +414,12 @@ export function transformServiceAgent(email: string, project: ProjectInfo, ctx: 
 }
 
 /** A Vertex AI agent identity principal: from an engine with AGENT_IDENTITY, or only from policy bindings. */
-export function transformAgentIdentity(principal: string, engine: EngineRef | null, project: ProjectInfo, ctx: GcpContext): NormalizedIdentity {
+export function transformAgentIdentity(
+  principal: string,
+  engine: EngineRef | null,
+  project: ProjectInfo,
+  ctx: GcpContext,
+): NormalizedIdentity {
   const m = AGENT_PRINCIPAL.exec(principal)
   const set = m ? null : AGENT_PRINCIPAL_SET.exec(principal)
   if (!m && !set) throw new Error(`Not an agent identity principal: ${principal}`)

@@ -22,7 +22,12 @@ describe('demo history', () => {
   it('scales the aggregates the dashboard reads and marks them as demo backfill', () => {
     const f = { daysAgo: 10, identities: 0.9, agents: 0.8, findings: 1.5, orphans: 2, risk: 1.2, minutes: 3 }
     const derived = deriveAggregates(
-      { byDimension: { ownership: 10, privilege: 4 }, byProvider: { aws: { identities: 100, agents: 30, openFindings: 20, meanRisk: 40 } }, orphans: 3, future: 'kept' },
+      {
+        byDimension: { ownership: 10, privilege: 4 },
+        byProvider: { aws: { identities: 100, agents: 30, openFindings: 20, meanRisk: 40 } },
+        orphans: 3,
+        future: 'kept',
+      },
       f,
     )
     expect(derived).toMatchObject({
@@ -36,7 +41,11 @@ describe('demo history', () => {
 
   it('backfills each demo source once, before its first real snapshot, and leaves real sources alone', async () => {
     const { db } = database.current
-    const demo = await db.insertInto('sources').values({ name: 'Demo · Test', provider: 'aws', is_demo: true, origin: 'demo' }).returning('id').executeTakeFirstOrThrow()
+    const demo = await db
+      .insertInto('sources')
+      .values({ name: 'Demo · Test', provider: 'aws', is_demo: true, origin: 'demo' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
     const real = await db.insertInto('sources').values({ name: 'real', provider: 'aws' }).returning('id').executeTakeFirstOrThrow()
     const now = new Date()
     const snapshot = (sourceId: string | null) => ({
@@ -52,7 +61,10 @@ describe('demo history', () => {
     })
     // Nothing scanned yet: nothing to derive from.
     expect(await backfillDemoHistory(db)).toEqual({ sources: 0, snapshots: 0, runs: 0 })
-    await db.insertInto('posture_snapshots').values([snapshot(demo.id), snapshot(real.id), snapshot(null)]).execute()
+    await db
+      .insertInto('posture_snapshots')
+      .values([snapshot(demo.id), snapshot(real.id), snapshot(null)])
+      .execute()
 
     const added = await backfillDemoHistory(db)
     // A real source exists, so the whole-estate series is not invented.
@@ -67,7 +79,15 @@ describe('demo history', () => {
     expect(now.getTime() - history[0]!.taken_at.getTime()).toBeGreaterThan((DEMO_HISTORY_DAYS - 1) * 86_400_000)
     const runs = await db.selectFrom('scan_runs').select(['trigger', 'status', 'source_id', 'summary']).execute()
     expect(runs).toHaveLength(DEMO_HISTORY_DAYS)
-    expect(runs.every((r) => r.trigger === 'demo' && r.status === 'succeeded' && r.source_id === demo.id && (r.summary as { demoBackfill?: boolean }).demoBackfill)).toBe(true)
+    expect(
+      runs.every(
+        (r) =>
+          r.trigger === 'demo' &&
+          r.status === 'succeeded' &&
+          r.source_id === demo.id &&
+          (r.summary as { demoBackfill?: boolean }).demoBackfill,
+      ),
+    ).toBe(true)
     expect(await db.selectFrom('posture_snapshots').select('id').where('source_id', '=', real.id).execute()).toHaveLength(1)
     expect(await db.selectFrom('posture_snapshots').select('id').where('source_id', 'is', null).execute()).toHaveLength(1)
   })

@@ -77,14 +77,25 @@ export function deriveAggregates(aggregates: Aggregates, f: DayFactors): Aggrega
     out.byProvider = Object.fromEntries(
       Object.entries(aggregates.byProvider as Record<string, Record<string, number>>).map(([provider, v]) => [
         provider,
-        { ...v, identities: scaleInt(v.identities, f.identities), agents: scaleInt(v.agents, f.agents), openFindings: scaleInt(v.openFindings, f.findings), meanRisk: riskOf(v.meanRisk, f) },
+        {
+          ...v,
+          identities: scaleInt(v.identities, f.identities),
+          agents: scaleInt(v.agents, f.agents),
+          openFindings: scaleInt(v.openFindings, f.findings),
+          meanRisk: riskOf(v.meanRisk, f),
+        },
       ]),
     )
   }
   for (const key of ['topOwners', 'byTeam']) {
     const list = aggregates[key]
     if (Array.isArray(list)) {
-      out[key] = list.map((row: Record<string, unknown>) => ({ ...row, identities: scaleInt(row.identities, f.identities), agents: scaleInt(row.agents, f.agents), meanRisk: riskOf(row.meanRisk, f) }))
+      out[key] = list.map((row: Record<string, unknown>) => ({
+        ...row,
+        identities: scaleInt(row.identities, f.identities),
+        agents: scaleInt(row.agents, f.agents),
+        meanRisk: riskOf(row.meanRisk, f),
+      }))
     }
   }
   out.orphans = scaleInt(aggregates.orphans, f.orphans)
@@ -137,7 +148,10 @@ function dayTime(anchor: Date, f: DayFactors): Date {
  * the whole estate while only demo sources exist. Returns what it added. Safe to call from
  * several processes: the settings row is locked for the duration.
  */
-export async function backfillDemoHistory(db: Kysely<Database>, options: { days?: number } = {}): Promise<{ sources: number; snapshots: number; runs: number }> {
+export async function backfillDemoHistory(
+  db: Kysely<Database>,
+  options: { days?: number } = {},
+): Promise<{ sources: number; snapshots: number; runs: number }> {
   const days = options.days ?? DEMO_HISTORY_DAYS
   return db.transaction().execute(async (trx) => {
     await trx
@@ -145,7 +159,12 @@ export async function backfillDemoHistory(db: Kysely<Database>, options: { days?
       .values({ key: DEMO_HISTORY_SETTING, value: json({ sources: [], estate: false, days } satisfies HistoryState), updated_by: 'demo' })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute()
-    const row = await trx.selectFrom('settings').select('value').where('key', '=', DEMO_HISTORY_SETTING).forUpdate().executeTakeFirstOrThrow()
+    const row = await trx
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', DEMO_HISTORY_SETTING)
+      .forUpdate()
+      .executeTakeFirstOrThrow()
     const state = normalizeState(row.value, days)
     const demo = await trx.selectFrom('sources').select(['id', 'name']).where('is_demo', '=', true).orderBy('name').execute()
     const pending = demo.filter((s) => !state.sources.includes(s.id))
@@ -191,7 +210,10 @@ export async function backfillDemoHistory(db: Kysely<Database>, options: { days?
           })
           .returning('id')
           .executeTakeFirstOrThrow()
-        await trx.insertInto('posture_snapshots').values({ ...snapshot, scan_run_id: run.id }).execute()
+        await trx
+          .insertInto('posture_snapshots')
+          .values({ ...snapshot, scan_run_id: run.id })
+          .execute()
         runs++
         snapshots++
       }
@@ -203,13 +225,20 @@ export async function backfillDemoHistory(db: Kysely<Database>, options: { days?
       const first = realSources ? null : await firstAndLatest(trx, null)
       if (first) {
         for (const f of factors) {
-          await trx.insertInto('posture_snapshots').values(deriveSnapshot(first.latest, f, dayTime(first.earliest, f), null)).execute()
+          await trx
+            .insertInto('posture_snapshots')
+            .values(deriveSnapshot(first.latest, f, dayTime(first.earliest, f), null))
+            .execute()
           snapshots++
         }
         state.estate = true
       }
     }
-    await trx.updateTable('settings').set({ value: json(state), updated_at: new Date(), updated_by: 'demo' }).where('key', '=', DEMO_HISTORY_SETTING).execute()
+    await trx
+      .updateTable('settings')
+      .set({ value: json(state), updated_at: new Date(), updated_by: 'demo' })
+      .where('key', '=', DEMO_HISTORY_SETTING)
+      .execute()
     return { sources, snapshots, runs }
   })
 }
@@ -224,7 +253,10 @@ function normalizeState(value: unknown, days: number): HistoryState {
 }
 
 /** The earliest real snapshot's time (history goes before it) and the latest real snapshot (what history is derived from). */
-async function firstAndLatest(trx: Transaction<Database>, sourceId: string | null): Promise<{ earliest: Date; latest: SnapshotRow } | null> {
+async function firstAndLatest(
+  trx: Transaction<Database>,
+  sourceId: string | null,
+): Promise<{ earliest: Date; latest: SnapshotRow } | null> {
   const real = trx
     .selectFrom('posture_snapshots')
     .selectAll()

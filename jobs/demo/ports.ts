@@ -19,7 +19,14 @@ const MAX_BLOCKS = 300
 
 const stateSchema = z.object({
   version: z.literal(1),
-  ports: z.record(z.string(), z.number().int().min(1024).max(65535 - BLOCK_SIZE)),
+  ports: z.record(
+    z.string(),
+    z
+      .number()
+      .int()
+      .min(1024)
+      .max(65535 - BLOCK_SIZE),
+  ),
 })
 
 export type DemoState = z.infer<typeof stateSchema>
@@ -30,7 +37,10 @@ export async function readDemoState(file: string): Promise<DemoState> {
     text = await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, ports: {} }
-    throw new LeashError(`Cannot read the demo state file ${file}: ${(error as Error).message}`, 'Check its permissions, or delete it (the demo picks new ports).')
+    throw new LeashError(
+      `Cannot read the demo state file ${file}: ${(error as Error).message}`,
+      'Check its permissions, or delete it (the demo picks new ports).',
+    )
   }
   let parsed: unknown
   try {

@@ -8,6 +8,7 @@ import type { Provider } from '../../connectors/contract.js'
 import { providers as registry } from '../../connectors/registry.js'
 import type { Database, Source } from '../../db/schema.js'
 import { assignDemoPorts, readDemoState, writeDemoState } from './ports.js'
+import { replayDemoRevocations } from './replay.js'
 import { upsertDemoSources } from './sources.js'
 import { applyStandInEnv, startDemoStandIns, type DemoStandIn } from './stand-ins.js'
 import { demoStateFile } from './switch.js'
@@ -34,21 +35,32 @@ export async function prepareDemoEstate(
   const { ports, changed } = await assignDemoPorts(names, state)
   const running = await startDemoStandIns({ ports, providers: options.providers })
   try {
-    for (const failure of running.failures) log(`demo: the ${failure.provider} stand-in did not start (${failure.message}); the demo runs without it.`)
+    for (const failure of running.failures)
+      log(`demo: the ${failure.provider} stand-in did not start (${failure.message}); the demo runs without it.`)
     // Remember where each stand-in really is (a fallback port is remembered too).
     const actual: Record<string, number> = { ...state.ports }
     for (const s of running.standIns) if (s.port) actual[s.provider] = s.port
-    if (changed || running.standIns.some((s) => s.port && state.ports[s.provider] !== s.port)) await writeDemoState(stateFile, { version: 1, ports: actual })
+    if (changed || running.standIns.some((s) => s.port && state.ports[s.provider] !== s.port))
+      await writeDemoState(stateFile, { version: 1, ports: actual })
     const replaced = applyStandInEnv(running.standIns)
-    if (replaced.length > 0) log(`demo: ${replaced.join(', ')} now hold the stand-ins' fake credentials in this process (set LEASH_DEMO=0 to use your own).`)
+    if (replaced.length > 0)
+      log(`demo: ${replaced.join(', ')} now hold the stand-ins' fake credentials in this process (set LEASH_DEMO=0 to use your own).`)
     const departedOwners = running.standIns.flatMap((s) => s.running.departedOwners ?? [])
     const { sources } = await upsertDemoSources(
       db,
-      running.standIns.map((s) => ({ provider: s.provider, displayName: s.displayName, settings: s.running.settings, envNames: Object.keys(s.running.env) })),
+      running.standIns.map((s) => ({
+        provider: s.provider,
+        displayName: s.displayName,
+        settings: s.running.settings,
+        envNames: Object.keys(s.running.env),
+      })),
       { departedOwners },
     )
+    const prepared = sources.map((source, index) => ({ source, standIn: running.standIns[index]! }))
+    // Revocations made on the demo before a restart are applied again before anything scans.
+    await replayDemoRevocations(db, prepared, options.providers ?? registry, log)
     return {
-      sources: sources.map((source, index) => ({ source, standIn: running.standIns[index]! })),
+      sources: prepared,
       failures: running.failures,
       stop: () => running.stop(),
     }

@@ -21,7 +21,10 @@ export interface DemoScanOptions extends ScanCommandOptions {
 
 /** Adds `--demo` to the `scan` command (cli/scan.ts runs runDemoScan when it is given). */
 export function addDemoOption(scan: Command): Command {
-  return scan.option('--demo', 'start the demo stand-ins in this process, register the demo sources, scan them and exit (no cloud account needed)')
+  return scan.option(
+    '--demo',
+    'start the demo stand-ins in this process, register the demo sources, scan them and exit (no cloud account needed)',
+  )
 }
 
 export interface DeclaredCheck {
@@ -37,16 +40,30 @@ export async function runDemoScan(
   extra: { stateFile?: string; providers?: Readonly<Record<string, Provider<any>>>; log?: (line: string) => void } = {},
 ): Promise<{ code: number; checks: DeclaredCheck[] }> {
   if (options.source?.length || options.all) {
-    throw new LeashError('--demo scans the demo sources only; it cannot be combined with --source or --all.', 'Run `leash scan --demo` on its own, or scan real sources with --source/--all.')
+    throw new LeashError(
+      '--demo scans the demo sources only; it cannot be combined with --source or --all.',
+      'Run `leash scan --demo` on its own, or scan real sources with --source/--all.',
+    )
   }
   const log = extra.log ?? ((line: string) => console.error(`leash: ${line}`))
   const demo = await prepareDemoEstate(database.db, { log, stateFile: extra.stateFile, providers: extra.providers })
   try {
-    if (demo.sources.length === 0) throw new LeashError('No demo stand-in could start, so there is nothing to scan.', 'See the messages above for why each stand-in failed.')
-    const code = await runScanCommand(database, { json: options.json }, demo.sources.map((s) => s.source))
+    if (demo.sources.length === 0)
+      throw new LeashError(
+        'No demo stand-in could start, so there is nothing to scan.',
+        'See the messages above for why each stand-in failed.',
+      )
+    const code = await runScanCommand(
+      database,
+      { json: options.json },
+      demo.sources.map((s) => s.source),
+    )
     const added = await backfillDemoHistory(database.db)
     if (added.snapshots > 0) log(`demo: added ${added.snapshots} snapshots of demo scan history (the past weeks).`)
-    const checks = await compareWithSeeds(database.db, demo.sources.map((s) => ({ id: s.source.id, name: s.source.name, declared: s.standIn.running.declared })))
+    const checks = await compareWithSeeds(
+      database.db,
+      demo.sources.map((s) => ({ id: s.source.id, name: s.source.name, declared: s.standIn.running.declared })),
+    )
     for (const check of checks) {
       const f = check.found
       log(
@@ -61,7 +78,10 @@ export async function runDemoScan(
 }
 
 /** What the last scan of each demo source found, next to what its seed declares. */
-async function compareWithSeeds(db: Kysely<Database>, sources: { id: string; name: string; declared: DeclaredCheck['declared'] }[]): Promise<DeclaredCheck[]> {
+async function compareWithSeeds(
+  db: Kysely<Database>,
+  sources: { id: string; name: string; declared: DeclaredCheck['declared'] }[],
+): Promise<DeclaredCheck[]> {
   const checks: DeclaredCheck[] = []
   for (const source of sources) {
     const run = await db
@@ -72,12 +92,18 @@ async function compareWithSeeds(db: Kysely<Database>, sources: { id: string; nam
       .orderBy('queued_at', 'desc')
       .executeTakeFirst()
     const totals = (run?.summary as { totals?: { identities?: number; agents?: number; credentials?: number } } | undefined)?.totals
-    const found = totals ? { identities: Number(totals.identities ?? 0), agents: Number(totals.agents ?? 0), credentials: Number(totals.credentials ?? 0) } : null
+    const found = totals
+      ? { identities: Number(totals.identities ?? 0), agents: Number(totals.agents ?? 0), credentials: Number(totals.credentials ?? 0) }
+      : null
     checks.push({
       source: source.name,
       declared: source.declared,
       found,
-      matches: found !== null && found.identities === source.declared.identities && found.agents === source.declared.agents && found.credentials === source.declared.credentials,
+      matches:
+        found !== null &&
+        found.identities === source.declared.identities &&
+        found.agents === source.declared.agents &&
+        found.credentials === source.declared.credentials,
     })
   }
   return checks

@@ -27,7 +27,11 @@ export interface DemoSourceInput {
 
 /** Sources that are not part of the demo (config, Sources page). Their presence turns the demo off. */
 export async function countRealSources(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('sources').select((eb) => eb.fn.countAll<string>().as('n')).where('is_demo', '=', false).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('sources')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('is_demo', '=', false)
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
@@ -62,7 +66,10 @@ export async function upsertDemoSources(
       const name = demoSourceName(input.displayName)
       const existing = await trx.selectFrom('sources').select(['id', 'is_demo']).where('name', '=', name).executeTakeFirst()
       if (existing && !existing.is_demo) {
-        throw new LeashError(`A source named "${name}" exists and is not a demo source.`, 'Rename it; names starting with "Demo · " are kept for the demo estate.')
+        throw new LeashError(
+          `A source named "${name}" exists and is not a demo source.`,
+          'Rename it; names starting with "Demo · " are kept for the demo estate.',
+        )
       }
       const values = {
         provider: input.provider,
@@ -75,7 +82,11 @@ export async function upsertDemoSources(
       }
       const row = existing
         ? await trx.updateTable('sources').set(values).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow()
-        : await trx.insertInto('sources').values({ name, ...values }).returningAll().executeTakeFirstOrThrow()
+        : await trx
+            .insertInto('sources')
+            .values({ name, ...values })
+            .returningAll()
+            .executeTakeFirstOrThrow()
       if (!existing) created.push(name)
       sources.push(row)
     }
@@ -101,11 +112,17 @@ export async function addDepartedOwners(db: Kysely<Database> | Transaction<Datab
   if (refs.length === 0) return []
   const row = await db.selectFrom('settings').select('value').where('key', '=', DEPARTED_OWNERS_SETTING).forUpdate().executeTakeFirst()
   if (row && !Array.isArray(row.value)) {
-    throw new LeashError(`The setting "${DEPARTED_OWNERS_SETTING}" is not a list, so the demo cannot add its departed owner.`, 'Store a JSON array of owner references there (or delete the setting).')
+    throw new LeashError(
+      `The setting "${DEPARTED_OWNERS_SETTING}" is not a list, so the demo cannot add its departed owner.`,
+      'Store a JSON array of owner references there (or delete the setting).',
+    )
   }
   const current = (row?.value as unknown[] | undefined) ?? []
   const known = new Set(
-    current.map((entry) => (typeof entry === 'string' ? entry : (entry as { ref?: unknown })?.ref)).filter((ref): ref is string => typeof ref === 'string').map((ref) => ref.trim().toLowerCase()),
+    current
+      .map((entry) => (typeof entry === 'string' ? entry : (entry as { ref?: unknown })?.ref))
+      .filter((ref): ref is string => typeof ref === 'string')
+      .map((ref) => ref.trim().toLowerCase()),
   )
   const added = [...new Set(refs)].filter((ref) => !known.has(ref.trim().toLowerCase()))
   if (added.length === 0) return []

@@ -42,7 +42,8 @@ export async function startDemoStandIns(options: {
   const failures: DemoStandIns['failures'] = []
   started.forEach((result, index) => {
     if (result.status === 'fulfilled') standIns.push(result.value)
-    else failures.push({ provider: all[index]![0], message: result.reason instanceof Error ? result.reason.message : String(result.reason) })
+    else
+      failures.push({ provider: all[index]![0], message: result.reason instanceof Error ? result.reason.message : String(result.reason) })
   })
   return {
     standIns,

@@ -93,7 +93,14 @@ describe('demo estate on start', () => {
   it('stays off with LEASH_DEMO=0 and stops scanning the demo sources it made before', async () => {
     const { db } = database.current
     const logs: string[] = []
-    const runtime = await startDemoEstate({ db, queue: null, providers, stateFile: path.join(dir, 'off.json'), env: { LEASH_DEMO: '0' }, log: (l) => logs.push(l) })
+    const runtime = await startDemoEstate({
+      db,
+      queue: null,
+      providers,
+      stateFile: path.join(dir, 'off.json'),
+      env: { LEASH_DEMO: '0' },
+      log: (l) => logs.push(l),
+    })
     expect(runtime).toBeNull()
     expect((await listDemoSources(db)).map((s) => s.enabled)).toEqual([false, false])
     expect(logs.join('\n')).toMatch(/demo: off \(LEASH_DEMO=0\); 2 demo source\(s\) kept/)
@@ -109,7 +116,15 @@ describe('demo estate on start', () => {
     const config = path.join(dir, 'leash.config.yaml')
     await writeFile(
       config,
-      ['sources:', '  - name: prod-aws', '    provider: aws', '    settings:', '      organization:', '        roleName: LeashScanner', ''].join('\n'),
+      [
+        'sources:',
+        '  - name: prod-aws',
+        '    provider: aws',
+        '    settings:',
+        '      organization:',
+        '        roleName: LeashScanner',
+        '',
+      ].join('\n'),
     )
     const applied = await applyConfigFile(db, { config, cwd: dir })
     expect(applied?.created).toBe(1)

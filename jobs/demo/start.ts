@@ -25,7 +25,10 @@ export interface DemoRuntime {
 
 export type DemoDecision = { run: true } | { run: false; reason: string }
 
-export async function decideDemo(db: Kysely<Database>, env: Readonly<Record<string, string | undefined>> = process.env): Promise<DemoDecision> {
+export async function decideDemo(
+  db: Kysely<Database>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<DemoDecision> {
   if (!demoAllowed(env)) return { run: false, reason: 'LEASH_DEMO=0' }
   const real = await countRealSources(db)
   if (real > 0) return { run: false, reason: `${real} real source${real === 1 ? ' is' : 's are'} configured` }
@@ -51,7 +54,9 @@ export async function startDemoEstate(options: {
     return null
   }
   const demo = await prepareDemoEstate(db, { log, stateFile: options.stateFile, providers: options.providers })
-  log(`demo: no real source configured, so Leash runs its demo estate: ${demo.sources.map((s) => s.source.name).join(', ')} (stand-ins on 127.0.0.1; LEASH_DEMO=0 turns this off).`)
+  log(
+    `demo: no real source configured, so Leash runs its demo estate: ${demo.sources.map((s) => s.source.name).join(', ')} (stand-ins on 127.0.0.1; LEASH_DEMO=0 turns this off).`,
+  )
   const runIds: string[] = []
   for (const { source } of demo.sources) {
     const { scanRunId } = await requestScan(db, options.queue, { sourceId: source.id, requestedBy: 'demo', trigger: 'demo' })
@@ -62,10 +67,12 @@ export async function startDemoEstate(options: {
     .then(async () => {
       if (controller.signal.aborted) return
       const added = await backfillDemoHistory(db)
-      if (added.snapshots > 0) log(`demo: added ${added.snapshots} snapshots of demo scan history (the past weeks) for ${added.sources} source(s).`)
+      if (added.snapshots > 0)
+        log(`demo: added ${added.snapshots} snapshots of demo scan history (the past weeks) for ${added.sources} source(s).`)
     })
     .catch((error: unknown) => {
-      if (!controller.signal.aborted) log(`demo: could not backfill the demo history: ${error instanceof Error ? error.message : String(error)}`)
+      if (!controller.signal.aborted)
+        log(`demo: could not backfill the demo history: ${error instanceof Error ? error.message : String(error)}`)
     })
   return {
     demo,
@@ -79,10 +86,19 @@ export async function startDemoEstate(options: {
 }
 
 /** Resolves when none of the runs is queued or running any more (or the signal aborts). */
-export async function waitForRuns(db: Kysely<Database>, runIds: readonly string[], options: { signal: AbortSignal; pollMs: number }): Promise<void> {
+export async function waitForRuns(
+  db: Kysely<Database>,
+  runIds: readonly string[],
+  options: { signal: AbortSignal; pollMs: number },
+): Promise<void> {
   if (runIds.length === 0) return
   while (!options.signal.aborted) {
-    const active = await db.selectFrom('scan_runs').select('id').where('id', 'in', [...runIds]).where('status', 'in', ['queued', 'running']).executeTakeFirst()
+    const active = await db
+      .selectFrom('scan_runs')
+      .select('id')
+      .where('id', 'in', [...runIds])
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst()
     if (!active) return
     await new Promise<void>((resolve) => {
       const done = () => {

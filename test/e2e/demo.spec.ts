@@ -33,7 +33,8 @@ const test = base.extend<{}, { demoServer: DemoServer }>({
     // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const shared = process.env.LEASH_E2E_DATABASE_URL
-      if (!shared) throw new Error('LEASH_E2E_DATABASE_URL is not set: run the browser tests through playwright.config.ts (npm run test:e2e).')
+      if (!shared)
+        throw new Error('LEASH_E2E_DATABASE_URL is not set: run the browser tests through playwright.config.ts (npm run test:e2e).')
       const adminUrl = databaseUrl(shared, 'postgres')
       const name = `leash_demo_e2e_${randomBytes(5).toString('hex')}`
       const admin = new pg.Client({ connectionString: adminUrl })
@@ -42,11 +43,22 @@ const test = base.extend<{}, { demoServer: DemoServer }>({
       await admin.end()
       const dir = await mkdtemp(path.join(tmpdir(), 'leash-demo-e2e-'))
       const url = databaseUrl(adminUrl, name)
-      const app: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'leash.js'), 'start', '--port', '0', '--host', '127.0.0.1'], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: url, LEASH_E2E: '1', LEASH_DEMO: '1', LEASH_DEMO_STATE_FILE: path.join(dir, 'demo.json'), LEASH_CONFIG: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      const app: ChildProcess = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bin', 'leash.js'), 'start', '--port', '0', '--host', '127.0.0.1'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            DATABASE_URL: url,
+            LEASH_E2E: '1',
+            LEASH_DEMO: '1',
+            LEASH_DEMO_STATE_FILE: path.join(dir, 'demo.json'),
+            LEASH_CONFIG: '',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
       let output = ''
       let firstLogAt = 0
       const ready = await new Promise<string>((resolve, reject) => {
@@ -54,7 +66,9 @@ const test = base.extend<{}, { demoServer: DemoServer }>({
         const onData = (chunk: Buffer) => {
           if (!firstLogAt && /leash: /.test(chunk.toString())) firstLogAt = Date.now()
           // Each chunk stamped with the seconds since the first log line, for the failure report.
-          output = (output + `[+${firstLogAt ? ((Date.now() - firstLogAt) / 1000).toFixed(1) : '0.0'} s] ${chunk.toString()}`).slice(-50_000)
+          output = (output + `[+${firstLogAt ? ((Date.now() - firstLogAt) / 1000).toFixed(1) : '0.0'} s] ${chunk.toString()}`).slice(
+            -50_000,
+          )
           const match = /ready: (http:\/\/\S+)/.exec(output)
           if (match?.[1]) {
             clearTimeout(timer)
@@ -88,7 +102,12 @@ const test = base.extend<{}, { demoServer: DemoServer }>({
   },
 })
 
-test('a fresh start shows the demo estate on the Posture page, with findings from every demo source, within 60 seconds', async ({ page, login, database, demoServer }) => {
+test('a fresh start shows the demo estate on the Posture page, with findings from every demo source, within 60 seconds', async ({
+  page,
+  login,
+  database,
+  demoServer,
+}) => {
   test.setTimeout(150_000)
   await login(page, 'viewer')
 
@@ -104,7 +123,10 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   for (const source of sources) {
     await expect(async () => {
       await page.goto(`/posture?source=${source.id}`)
-      await expect(page.getByRole('link', { name: /^[1-9][\d,]* open findings: show identities$/ }), `${source.name} has open findings`).toBeVisible({ timeout: 1_000 })
+      await expect(
+        page.getByRole('link', { name: /^[1-9][\d,]* open findings: show identities$/ }),
+        `${source.name} has open findings`,
+      ).toBeVisible({ timeout: 1_000 })
     }).toPass({ timeout: Math.max(1_000, deadline - Date.now()), intervals: [1_000] })
   }
   const elapsed = Date.now() - demoServer.firstLogAt
@@ -131,22 +153,33 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   for (const source of sources) await expect(page.getByRole('heading', { name: source.name })).toBeVisible()
 })
 
-test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({ page, login, database }) => {
+test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({
+  page,
+  login,
+  database,
+}) => {
   await login(page, 'admin')
   await page.goto('/sources')
   await page.getByRole('link', { name: 'Add source' }).click()
   await expect(page).toHaveURL(/\/sources\/new$/)
   await page.getByLabel('Provider').selectOption('openai')
   await page.getByLabel('Name').fill('e2e OpenAI')
-  await page.getByLabel('Settings (YAML)').fill('apiKeyEnv: OPENAI_ADMIN_KEY\nadminKey: sk-admin-0123456789')
+  await page.getByLabel('Settings (YAML)').fill('apiKeyEnv: OPENAI_ADMIN_KEY\napiKey: sk-admin-0123456789')
   await page.getByRole('button', { name: 'Add source' }).click()
-  await expect(page.getByRole('alert').filter({ hasText: 'line 2: adminKey: looks like a secret value' })).toBeVisible()
+  await expect(page.getByRole('alert').filter({ hasText: 'line 2: apiKey: looks like a secret value' })).toBeVisible()
   expect(await database.db.selectFrom('sources').select('id').where('name', '=', 'e2e OpenAI').executeTakeFirst()).toBeUndefined()
 
   // The demo's OpenAI stand-in plays the real organisation; its key is in the server's environment.
-  const demo = await database.db.selectFrom('sources').select('settings').where('provider', '=', 'openai').where('is_demo', '=', true).executeTakeFirstOrThrow()
+  const demo = await database.db
+    .selectFrom('sources')
+    .select('settings')
+    .where('provider', '=', 'openai')
+    .where('is_demo', '=', true)
+    .executeTakeFirstOrThrow()
   const settings = demo.settings as { apiKeyEnv: string; baseUrl: string; organizationId: string }
-  await page.getByLabel('Settings (YAML)').fill(`apiKeyEnv: ${settings.apiKeyEnv}\nbaseUrl: ${settings.baseUrl}\norganizationId: ${settings.organizationId}`)
+  await page
+    .getByLabel('Settings (YAML)')
+    .fill(`apiKeyEnv: ${settings.apiKeyEnv}\nbaseUrl: ${settings.baseUrl}\norganizationId: ${settings.organizationId}`)
   await page.getByRole('button', { name: 'Add source' }).click()
   await expect(page).toHaveURL(/\/sources\/[0-9a-f-]{36}\/test-connection\?created=1$/)
   await page.getByRole('button', { name: 'Test connection' }).click()

@@ -75,7 +75,8 @@ const HEX = '0123456789abcdef'
 const NO_EXPIRY = '9999-12-31T23:59:59Z'
 const iso = (now: number, daysAgo: number) => new Date(now - daysAgo * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z')
 /** Activity Analyzer reports dates (Pacific midnight); the stand-in keeps the day. */
-const day = (now: number, daysAgo: number | null) => (daysAgo === null ? null : `${new Date(now - daysAgo * DAY).toISOString().slice(0, 10)}T08:00:00Z`)
+const day = (now: number, daysAgo: number | null) =>
+  daysAgo === null ? null : `${new Date(now - daysAgo * DAY).toISOString().slice(0, 10)}T08:00:00Z`
 
 export const agentPrincipal = (orgId: string, number: string, location: string, id: string) =>
   `principal://agents.global.org-${orgId}.system.id.goog/resources/aiplatform/projects/${number}/locations/${location}/reasoningEngines/${id}`
@@ -125,10 +126,28 @@ function handWritten(now: number, orgId: string): GcpEstate {
   const r = rng(`gcp:${orgId}`)
   const folder = { name: 'folders/500000000001', displayName: 'Engineering', parent: `organizations/${orgId}` }
   const projects: GProject[] = [
-    { projectId: 'acme-prod-app', number: '400000000001', displayName: 'Acme production app', parent: `organizations/${orgId}`, labels: { env: 'prod', team: 'payments' } },
-    { projectId: 'acme-ai-agents', number: '400000000002', displayName: 'Acme AI agents', parent: `organizations/${orgId}`, labels: { env: 'production' } },
+    {
+      projectId: 'acme-prod-app',
+      number: '400000000001',
+      displayName: 'Acme production app',
+      parent: `organizations/${orgId}`,
+      labels: { env: 'prod', team: 'payments' },
+    },
+    {
+      projectId: 'acme-ai-agents',
+      number: '400000000002',
+      displayName: 'Acme AI agents',
+      parent: `organizations/${orgId}`,
+      labels: { env: 'production' },
+    },
     { projectId: 'acme-ml-sandbox', number: '400000000003', displayName: 'ML sandbox', parent: folder.name, labels: { env: 'dev' } },
-    { projectId: 'acme-data-staging', number: '400000000004', displayName: 'Data staging', parent: folder.name, labels: { environment: 'staging' } },
+    {
+      projectId: 'acme-data-staging',
+      number: '400000000004',
+      displayName: 'Data staging',
+      parent: folder.name,
+      labels: { environment: 'staging' },
+    },
   ]
   const [prod, ai, sandbox, staging] = projects as [GProject, GProject, GProject, GProject]
   const a = {
@@ -167,8 +186,8 @@ function handWritten(now: number, orgId: string): GcpEstate {
       lastAuth: day(now, 1),
       agent: true,
     }),
-    research: account(r, ai.projectId, 'research-agent-runner', {
-      displayName: 'research-agent-runner',
+    research: account(r, ai.projectId, 'research-agent', {
+      displayName: 'research-agent',
       keys: [
         key(r, now, 420, 90, {
           disabled: true,
@@ -281,7 +300,7 @@ function handWritten(now: number, orgId: string): GcpEstate {
         bindings: [
           { role: 'roles/owner', members: ['user:cto@acme.example', sa(a.research.email)] },
           { role: 'roles/editor', members: [sa(a.support.email)] },
-          { role: 'roles/aiplatform.user', members: [sa(a.support.email), sa(a.rag.email), salesPrincipal] },
+          { role: 'roles/aiplatform.user', members: [sa(a.support.email), sa(a.research.email), sa(a.rag.email), salesPrincipal] },
           { role: 'roles/storage.admin', members: [sa(a.rag.email), sa(serviceAgent)] },
           { role: 'roles/aiplatform.reasoningEngineServiceAgent', members: [sa(serviceAgent)] },
           {
@@ -301,6 +320,7 @@ function handWritten(now: number, orgId: string): GcpEstate {
         etag: 'BwXsandbx03=',
         bindings: [
           { role: 'roles/editor', members: [sa(a.notebook.email), sa(a.experiments.email)] },
+          { role: 'roles/aiplatform.user', members: [sa(a.notebook.email)] },
           { role: 'roles/viewer', members: ['group:data-science@acme.example'] },
         ],
       },
@@ -331,14 +351,29 @@ function handWritten(now: number, orgId: string): GcpEstate {
 const AGENT_WORDS = ['support-agent', 'rag-indexer-agent', 'claude-worker', 'openai-proxy', 'mcp-server', 'llm-gateway', 'gemini-bot']
 const PLAIN_WORDS = ['billing', 'ci-deployer', 'backup', 'metrics', 'payments', 'crm-sync', 'etl', 'web', 'scheduler', 'exporter']
 const ENVS = ['prod', 'staging', 'dev']
-const PLAIN_ROLES = ['roles/viewer', 'roles/editor', 'roles/storage.objectViewer', 'roles/bigquery.dataEditor', 'roles/pubsub.publisher', 'roles/owner']
-const AGENT_ROLES = ['roles/aiplatform.user', 'roles/editor', 'roles/viewer', 'roles/iam.serviceAccountTokenCreator']
+const PLAIN_ROLES = [
+  'roles/viewer',
+  'roles/editor',
+  'roles/storage.objectViewer',
+  'roles/bigquery.dataEditor',
+  'roles/pubsub.publisher',
+  'roles/owner',
+]
+const AGENT_ROLES = ['roles/editor', 'roles/viewer', 'roles/iam.serviceAccountTokenCreator', 'roles/storage.objectViewer', 'roles/owner']
 
 /** N generated service accounts over ⌈N/40⌉ projects; agents have agent names and, some, an engine. */
 function generated(seed: string, target: number, now: number, base: GcpEstate | null): GcpEstate {
   const r = rng(`gcp:${seed}`)
   const orgId = base?.orgId ?? '301234567890'
-  const estate: GcpEstate = base ?? { orgId, folders: [], projects: [], accounts: [], policies: new Map(), engines: [], observedSince: iso(now, 730) }
+  const estate: GcpEstate = base ?? {
+    orgId,
+    folders: [],
+    projects: [],
+    accounts: [],
+    policies: new Map(),
+    engines: [],
+    observedSince: iso(now, 730),
+  }
   const perProject = 40
   const projectCount = Math.max(1, Math.ceil(target / perProject))
   const startNumber = 410000000000 + estate.projects.length
@@ -360,14 +395,16 @@ function generated(seed: string, target: number, now: number, base: GcpEstate | 
     const project = newProjects[Math.floor(n / perProject)] as GProject
     const agent = r() < 0.3
     const word = agent ? pick(r, AGENT_WORDS) : pick(r, PLAIN_WORDS)
-    const name = `${word}-${token(r, 4, "0123456789")}`.slice(0, 30)
+    const name = `${word}-${String(n).padStart(4, '0')}`
     const age = Math.floor(r() ** 2 * 1200) + 1
     const keys: GKey[] = []
     const keyCount = r() < 0.5 ? 0 : r() < 0.8 ? 1 : 2
     for (let k = 0; k < keyCount; k++) {
       const keyAge = Math.max(1, Math.floor(age * r()))
       const used = r() < 0.2 ? null : Math.floor(keyAge * r())
-      keys.push(key(r, now, keyAge, used, r() < 0.1 ? { disabled: true, disableReason: 'SERVICE_ACCOUNT_KEY_DISABLE_REASON_USER_INITIATED' } : {}))
+      keys.push(
+        key(r, now, keyAge, used, r() < 0.1 ? { disabled: true, disableReason: 'SERVICE_ACCOUNT_KEY_DISABLE_REASON_USER_INITIATED' } : {}),
+      )
     }
     const acct = account(r, project.projectId, name, {
       displayName: name,
@@ -378,10 +415,13 @@ function generated(seed: string, target: number, now: number, base: GcpEstate | 
     })
     estate.accounts.push(acct)
     const policy = estate.policies.get(project.projectId)
-    const role = agent ? pick(r, AGENT_ROLES) : pick(r, PLAIN_ROLES)
-    const binding = policy?.bindings.find((b) => b.role === role)
-    if (binding) binding.members.push(sa(acct.email))
-    else policy?.bindings.push({ role, members: [sa(acct.email)] })
+    // Agents call Vertex AI (roles/aiplatform.user) and hold one more role; other accounts one plain role.
+    const roles = agent ? ['roles/aiplatform.user', pick(r, AGENT_ROLES)] : [pick(r, PLAIN_ROLES)]
+    for (const role of new Set(roles)) {
+      const binding = policy?.bindings.find((b) => b.role === role)
+      if (binding) binding.members.push(sa(acct.email))
+      else policy?.bindings.push({ role, members: [sa(acct.email)] })
+    }
     if (agent && r() < 0.3)
       estate.engines.push({
         projectId: project.projectId,

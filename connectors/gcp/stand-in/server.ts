@@ -54,7 +54,11 @@ export function googleError(status: number, message: string, permission?: string
       message,
       status: STATUS_WORDS[status] ?? 'UNKNOWN',
       ...(permission
-        ? { details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain, metadata: { permission } }] }
+        ? {
+            details: [
+              { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain, metadata: { permission } },
+            ],
+          }
         : {}),
     },
   }
@@ -104,9 +108,12 @@ function accountJson(a: GAccount) {
 /** Permissions the limited principal lacks: it cannot query Policy Analyzer. */
 function deniedPermission(tokenValue: string, path: string): string | null {
   if (tokenValue !== LIMITED_TOKEN) return null
-  if (path.includes('/activityTypes/serviceAccountLastAuthentication/')) return 'policyanalyzer.serviceAccountLastAuthenticationActivities.query'
-  if (path.includes('/activityTypes/serviceAccountKeyLastAuthentication/')) return 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query'
-  if (/:(disable|enable)$/.test(path) || /\/keys\/[^/]+$/.test(path)) return path.includes('/keys/') ? 'iam.serviceAccountKeys.disable' : 'iam.serviceAccounts.disable'
+  if (path.includes('/activityTypes/serviceAccountLastAuthentication/'))
+    return 'policyanalyzer.serviceAccountLastAuthenticationActivities.query'
+  if (path.includes('/activityTypes/serviceAccountKeyLastAuthentication/'))
+    return 'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query'
+  if (/:(disable|enable)$/.test(path) || /\/keys\/[^/]+$/.test(path))
+    return path.includes('/keys/') ? 'iam.serviceAccountKeys.disable' : 'iam.serviceAccounts.disable'
   return null
 }
 
@@ -114,7 +121,11 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
   const estate = buildEstate(options.seed)
   const projectById = (id: string) => estate.projects.find((p) => p.projectId === id || p.number === id)
   const findAccount = (project: string, ref: string) =>
-    estate.accounts.find((a) => (project === '-' || a.projectId === project || projectById(project)?.projectId === a.projectId) && (a.email === ref || a.uniqueId === ref))
+    estate.accounts.find(
+      (a) =>
+        (project === '-' || a.projectId === project || projectById(project)?.projectId === a.projectId) &&
+        (a.email === ref || a.uniqueId === ref),
+    )
   const seg = (s: string | undefined) => decodeURIComponent(s ?? '')
 
   const server = await startStandInServer({
@@ -125,9 +136,16 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
       const header = req.header('authorization') ?? ''
       const bearer = header.startsWith('Bearer ') ? header.slice(7) : ''
       if (bearer !== SCANNER_TOKEN && bearer !== LIMITED_TOKEN)
-        return { status: 401, body: googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.') }
+        return {
+          status: 401,
+          body: googleError(
+            401,
+            'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          ),
+        }
       const permission = deniedPermission(bearer, req.path)
-      if (permission) return { status: 403, body: googleError(403, `Permission '${permission}' denied on resource (or it may not exist).`, permission) }
+      if (permission)
+        return { status: 403, body: googleError(403, `Permission '${permission}' denied on resource (or it may not exist).`, permission) }
       return null
     },
     routes(app) {
@@ -136,9 +154,15 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
         const body = req.body as Record<string, string>
         if (body.grant_type !== 'urn:ietf:params:oauth:grant-type:token-exchange')
           return res.status(400).json({ error: 'invalid_grant', error_description: 'Unsupported grant_type.' })
-        const accessToken = body.subject_token === SCANNER_SUBJECT ? SCANNER_TOKEN : body.subject_token === LIMITED_SUBJECT ? LIMITED_TOKEN : null
+        const accessToken =
+          body.subject_token === SCANNER_SUBJECT ? SCANNER_TOKEN : body.subject_token === LIMITED_SUBJECT ? LIMITED_TOKEN : null
         if (!accessToken) return res.status(400).json({ error: 'invalid_grant', error_description: 'The subject token is invalid.' })
-        res.json({ access_token: accessToken, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 })
+        res.json({
+          access_token: accessToken,
+          issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          token_type: 'Bearer',
+          expires_in: 3600,
+        })
       })
 
       // Resource Manager.
@@ -152,7 +176,15 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
           100,
         )
         res.json({
-          projects: page.map((p) => ({ name: `projects/${p.number}`, parent: p.parent, projectId: p.projectId, state: 'ACTIVE', displayName: p.displayName, labels: p.labels, etag: `W/"${p.number}"` })),
+          projects: page.map((p) => ({
+            name: `projects/${p.number}`,
+            parent: p.parent,
+            projectId: p.projectId,
+            state: 'ACTIVE',
+            displayName: p.displayName,
+            labels: p.labels,
+            etag: `W/"${p.number}"`,
+          })),
           ...(nextPageToken ? { nextPageToken } : {}),
         })
       })
@@ -168,8 +200,21 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
       })
       app.get('/v3/projects/:project', (req, res) => {
         const p = projectById(seg(req.params.project))
-        if (!p) return send(res, 403, `Permission 'resourcemanager.projects.get' denied on resource (or it may not exist).`, 'resourcemanager.projects.get')
-        res.json({ name: `projects/${p.number}`, parent: p.parent, projectId: p.projectId, state: 'ACTIVE', displayName: p.displayName, labels: p.labels })
+        if (!p)
+          return send(
+            res,
+            403,
+            `Permission 'resourcemanager.projects.get' denied on resource (or it may not exist).`,
+            'resourcemanager.projects.get',
+          )
+        res.json({
+          name: `projects/${p.number}`,
+          parent: p.parent,
+          projectId: p.projectId,
+          state: 'ACTIVE',
+          displayName: p.displayName,
+          labels: p.labels,
+        })
       })
 
       // Everything with a `:verb` suffix, and the IAM paths, parsed by hand (express paths treat ':' as a parameter).
@@ -182,11 +227,21 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
         if (req.method === 'POST' && iamPolicy && parts.length === 3) {
           const p = projectById(seg(iamPolicy[1]))
           const policy = p ? estate.policies.get(p.projectId) : undefined
-          if (!p || !policy) return send(res, 403, `Permission 'resourcemanager.projects.getIamPolicy' denied on resource (or it may not exist).`, 'resourcemanager.projects.getIamPolicy')
+          if (!p || !policy)
+            return send(
+              res,
+              403,
+              `Permission 'resourcemanager.projects.getIamPolicy' denied on resource (or it may not exist).`,
+              'resourcemanager.projects.getIamPolicy',
+            )
           const requested = Number((req.body as { options?: { requestedPolicyVersion?: number } })?.options?.requestedPolicyVersion ?? 1)
           const hasConditions = policy.bindings.some((b) => b.condition)
           if (hasConditions && requested < 3) return send(res, 400, 'Policy has conditional bindings: request version 3.')
-          return res.json({ version: policy.version, etag: policy.etag, bindings: policy.bindings.map((b) => ({ ...b, members: [...b.members].sort() })) })
+          return res.json({
+            version: policy.version,
+            etag: policy.etag,
+            bindings: policy.bindings.map((b) => ({ ...b, members: [...b.members].sort() })),
+          })
         }
         if (version !== 'v1' || parts[3] !== 'serviceAccounts') return next()
         const project = seg(rawProject)
@@ -263,7 +318,10 @@ export async function startGcpStandIn(options: { seed: Seed; port?: number }): P
                 activityType,
                 fullResourceName: full,
                 observationPeriod: period,
-                activity: { lastAuthenticatedTime: a.lastAuth, serviceAccount: { serviceAccountId: a.uniqueId, projectNumber: p.number, fullResourceName: full } },
+                activity: {
+                  lastAuthenticatedTime: a.lastAuth,
+                  serviceAccount: { serviceAccountId: a.uniqueId, projectNumber: p.number, fullResourceName: full },
+                },
               }
             })
         } else if (activityType === 'serviceAccountKeyLastAuthentication') {
