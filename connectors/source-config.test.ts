@@ -45,6 +45,11 @@ describe('leash.config.yaml', () => {
     expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ line: 8, message: expect.stringMatching(/environment variable/) })]))
   })
 
+  it('refuses a value shaped like a provider key, whatever its field is called', () => {
+    const issues = issuesOf(`sources:\n  - name: corp-entra\n    provider: azure\n    settings:\n      tenantId: ${TENANT}\n      adminKey: sk-admin-0123456789abcdefABCDEF\n`)
+    expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ line: 6, path: 'sources[0].settings.adminKey', message: expect.stringMatching(/secret/) })]))
+  })
+
   it('reports YAML syntax errors with their line', () => {
     const issues = issuesOf(`sources:\n  - name: a\n   provider: azure\n`)
     expect(issues[0]).toMatchObject({ line: expect.any(Number), message: expect.stringMatching(/YAML syntax/) })

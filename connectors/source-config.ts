@@ -55,6 +55,18 @@ export interface ConfigIssue {
 /** Keys whose values would be secrets. Their values must be environment variable names. */
 const SECRET_KEY = /(secret|password|passwd|token|api[-_]?key|private[-_]?key|client[-_]?secret|credential)s?$/i
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
+/**
+ * Values that are secrets whatever the key is called: the documented prefixes of provider
+ * keys and tokens, and PEM private keys.
+ */
+const SECRET_VALUE = [
+  /^(AKIA|ASIA)[A-Z0-9]{16}$/, // AWS access key id: a key pair pasted into the file
+  /^sk-(ant-|proj-|admin-|svcacct-)?[\w-]{16,}$/, // OpenAI and Anthropic API/admin keys
+  /^(ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}$/, // GitHub tokens
+  /^hv[sbr]\.[\w-]{20,}$/, // HashiCorp Vault tokens
+  /^ya29\.[\w-]{20,}$/, // Google OAuth access tokens
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+]
 
 export class ConfigError extends LeashError {
   constructor(
@@ -141,6 +153,7 @@ function findInlineSecrets(value: unknown, path: (string | number)[] = []): (str
   if (value && typeof value === 'object') {
     return Object.entries(value).flatMap(([key, child]) => {
       if (typeof child === 'string' && SECRET_KEY.test(key) && !/env$/i.test(key) && !ENV_NAME.test(child)) return [[...path, key]]
+      if (typeof child === 'string' && SECRET_VALUE.some((pattern) => pattern.test(child.trim()))) return [[...path, key]]
       return findInlineSecrets(child, [...path, key])
     })
   }

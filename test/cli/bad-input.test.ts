@@ -69,7 +69,7 @@ describe('leash with bad input', () => {
     const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)))
     const database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'), { max: 1 })
     try {
-      const result = await leash(['start', '--port', String(port), '--host', '127.0.0.1'], { env: { DATABASE_URL: database.url } })
+      const result = await leash(['start', '--port', String(port), '--host', '127.0.0.1'], { env: { DATABASE_URL: database.url, LEASH_DEMO: '0' } })
       expect(result.code).not.toBe(0)
       expect(result.stderr).toContain(`Port ${port} is already in use`)
       expect(result.stderr).toContain('PORT=')
