@@ -242,7 +242,7 @@ function testEstate(now: number): GitHubEstate {
   const deployKeys = [
     dk(1, 'platform', 'prod-deployer', false, 'alice', 300, 1, false),
     dk(2, 'website', 'netlify', true, 'bob', 120, null, false),
-    dk(3, 'website', 'agent-runner', false, 'mallory', 400, 30, true),
+    dk(3, 'website', 'claude-runner', false, 'mallory', 400, 30, true),
     dk(4, 'legacy-tool', 'old backup', true, null, 1500, 900, false),
   ]
   return {
@@ -271,11 +271,12 @@ const AI_APPS = [
   'copilot-swe-agent',
 ]
 const OTHER_APPS = ['slack', 'vercel', 'netlify', 'sentry-io', 'renovate', 'codecov', 'jira-software-github', 'linear']
-const AGENT_TOKENS = ['claude-code', 'mcp-server', 'cursor-agent', 'codex-cli', 'langgraph-bot-agent', 'aider']
+// Names a person would recognise as an AI agent's; generic ones ("mcp-server", "agent-runner") alone do not make an agent.
+const AGENT_TOKENS = ['claude-code', 'cursor-agent', 'codex-cli', 'langgraph-bot', 'aider']
 const OTHER_TOKENS = ['deploy-script', 'reporting', 'terraform', 'release', 'backup', 'migration']
 const REPOS = ['platform', 'website', 'api', 'infra', 'mobile', 'docs', 'data-pipeline', 'billing', 'auth', 'search']
 const KEY_TITLES = ['prod-deployer', 'staging deploy', 'backup', 'netlify', 'ci', 'mirror']
-const AGENT_KEYS = ['agent-runner', 'claude-deploy', 'ai-release-bot']
+const AGENT_KEYS = ['claude-deploy', 'codex-release', 'devin-runner']
 const NAMES = [
   'alice',
   'bob',
