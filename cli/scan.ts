@@ -46,8 +46,9 @@ export function registerScanCommand(program: Command): Command {
           return
         }
         const code = await runScanCommand(database, options)
-        // Exit explicitly with the code (closing the database first): see cli/index.ts.
-        if (code !== 0) await shutdown(code)
+        // Exit explicitly with the code (closing the database first), so idle pool connections
+        // do not keep a finished scan alive: see cli/index.ts.
+        await shutdown(code)
       })
   )
 }

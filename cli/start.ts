@@ -4,6 +4,7 @@ import { OidcConfigError, readOidcSettings } from '../app/utils/oidc.server.js'
 import { openDatabase } from '../db/open.js'
 import { scanServices, startScanQueue, startScanWorkers } from '../jobs/queue.js'
 import { startDemoEstate } from '../jobs/demo/start.js'
+import { startRevocationExpirySweep } from '../jobs/revocation/expiry-sweep.js'
 import { startScheduler } from '../jobs/scheduler.js'
 import { ensureAppBuilt } from './build-app.js'
 import { applyConfigFile } from './config-file.js'
@@ -40,6 +41,8 @@ export function registerStartCommand(program: Command): void {
       onShutdown(() => workers.stop())
       const scheduler = await startScheduler({ db: database.db, queue, schedulerId: workers.workerId, log })
       onShutdown(() => scheduler.stop())
+      const expirySweep = startRevocationExpirySweep({ db: database.db, log })
+      onShutdown(() => expirySweep.stop())
       // Built after the scans started, so a first start's build and the demo's first scans overlap.
       if (!options.dev) await ensureAppBuilt(log)
       const web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: options.dev })
