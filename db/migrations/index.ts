@@ -9,6 +9,7 @@ import * as authSecurity from './2026-11-21T0120_auth_security.js'
 import * as dashboardIndexes from './2026-11-21T0160_dashboard_indexes.js'
 import * as revocationClaims from './2026-11-21T0140_revocation_claims.js'
 import * as scoring from './2026-11-21T0175_scoring.js'
+import * as searchIndex from './2026-11-21T0190_search_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T0160_dashboard_indexes': dashboardIndexes,
   '2026-11-21T0140_revocation_claims': revocationClaims,
   '2026-11-21T0175_scoring': scoring,
+  '2026-11-21T0190_search_index': searchIndex,
 }

@@ -46,10 +46,8 @@ export function identityWhere(filter: PreparedFilter) {
     else if (filter.status !== 'all') and.push(eb('identities.status', '=', filter.status))
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q.toLowerCase())}%`
-      const or: Expression<SqlBool>[] = [
-        eb(sql`lower(identities.display_name)`, 'like', pattern),
-        eb(sql`lower(identities.external_id)`, 'like', pattern),
-      ]
+      // Name and external id (ARN, object id) in one expression: the one trigram index covers both.
+      const or: Expression<SqlBool>[] = [eb(sql`lower(identities.display_name || E'\n' || identities.external_id)`, 'like', pattern)]
       if (filter.credentialMatches && filter.credentialMatches.length > 0) {
         or.push(eb('identities.id', 'in', filter.credentialMatches))
       }
