@@ -17,13 +17,11 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { sql } from 'kysely'
-import pg from 'pg'
 import { ensureAppBuilt } from '../cli/build-app.js'
-import { connectDatabase, json, type DatabaseHandle } from '../db/connection.js'
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded.js'
-import { migrateToLatest } from '../db/migrate.js'
+import { json, type DatabaseHandle } from '../db/connection.js'
 import { encodeCursor } from '../db/queries/identities.js'
 import { createSignedInUser, seedDashboard } from '../test/seed/dashboard-seed.js'
+import { openBenchDatabase } from './_bench-database.js'
 
 const BENCH_DATABASE = 'leash_bench_dashboard'
 const SEED_MARK = 'bench.dashboard.seed'
@@ -52,31 +50,6 @@ function parseArgs(args: string[]): Args {
   return parsed
 }
 
-async function openBenchDatabase(log: (line: string) => void): Promise<{ handle: DatabaseHandle; embedded: EmbeddedDatabase | null }> {
-  let embedded: EmbeddedDatabase | null = null
-  let url = process.env.LEASH_BENCH_DATABASE_URL
-  if (!url) {
-    let server = process.env.DATABASE_URL
-    if (!server) {
-      embedded = await startEmbeddedDatabase({ log })
-      server = embedded.url
-    }
-    const admin = new pg.Client({ connectionString: server })
-    await admin.connect()
-    try {
-      const exists = await admin.query('select 1 from pg_database where datname = $1', [BENCH_DATABASE])
-      if (exists.rowCount === 0) await admin.query(`create database ${BENCH_DATABASE}`)
-    } finally {
-      await admin.end()
-    }
-    const parsed = new URL(server)
-    parsed.pathname = `/${BENCH_DATABASE}`
-    url = parsed.toString()
-  }
-  const handle = connectDatabase(url, { max: 4, applicationName: 'leash-bench' })
-  await migrateToLatest(handle.db)
-  return { handle, embedded }
-}
 
 /** Seeds N identities unless the database already holds exactly that seed. */
 async function ensureSeeded(handle: DatabaseHandle, identities: number, log: (line: string) => void): Promise<void> {
@@ -171,7 +144,7 @@ async function drive(url: string, paths: string[], cookie: string, options: { du
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const log = (line: string) => console.log(`bench dashboard: ${line}`)
-  const { handle, embedded } = await openBenchDatabase(log)
+  const { handle, embedded } = await openBenchDatabase(BENCH_DATABASE, { log, applicationName: 'leash-bench' })
   let server: ChildProcess | null = null
   try {
     await ensureSeeded(handle, args.identities, log)

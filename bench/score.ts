@@ -10,13 +10,10 @@
  * identities is reused; derived state (findings, scores) is cleared before each run, so every
  * run measures the same full pass.
  */
-import pg from 'pg'
 import { sql, type Kysely } from 'kysely'
-import { connectDatabase, type DatabaseHandle } from '../db/connection.js'
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded.js'
-import { migrateToLatest } from '../db/migrate.js'
 import type { Database } from '../db/schema.js'
 import { scorePendingIdentities } from '../scoring/index.js'
+import { openBenchDatabase } from './_bench-database.js'
 
 const BENCH_DATABASE = 'leash_bench'
 /** Bumped whenever the seeded data changes shape, so an older seed is rebuilt. */
@@ -43,33 +40,6 @@ function parseArgs(args: string[]): Args {
   return parsed
 }
 
-async function openBenchDatabase(log: (line: string) => void): Promise<{ handle: DatabaseHandle; embedded: EmbeddedDatabase | null }> {
-  const explicit = process.env.LEASH_BENCH_DATABASE_URL
-  let embedded: EmbeddedDatabase | null = null
-  let url: string
-  if (explicit) url = explicit
-  else {
-    let server = process.env.DATABASE_URL
-    if (!server) {
-      embedded = await startEmbeddedDatabase({ log })
-      server = embedded.url
-    }
-    const admin = new pg.Client({ connectionString: server })
-    await admin.connect()
-    try {
-      const exists = await admin.query('select 1 from pg_database where datname = $1', [BENCH_DATABASE])
-      if (exists.rowCount === 0) await admin.query(`create database ${BENCH_DATABASE}`)
-    } finally {
-      await admin.end()
-    }
-    const parsed = new URL(server)
-    parsed.pathname = `/${BENCH_DATABASE}`
-    url = parsed.toString()
-  }
-  const handle = connectDatabase(url, { max: 4, applicationName: 'leash-bench-score' })
-  await migrateToLatest(handle.db)
-  return { handle, embedded }
-}
 
 async function seed(db: Kysely<Database>, n: number, log: (line: string) => void): Promise<void> {
   log(`Seeding ${n.toLocaleString('en')} identities (3 credentials and 10 entitlements each) …`)
@@ -170,7 +140,7 @@ async function resetDerivedState(db: Kysely<Database>, log: (line: string) => vo
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const log = args.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
-  const { handle, embedded } = await openBenchDatabase(log)
+  const { handle, embedded } = await openBenchDatabase(BENCH_DATABASE, { log, applicationName: 'leash-bench-score' })
   try {
     const db = handle.db
     const seeded = await sql<{
