@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LeashError } from '../../cli/errors.js'
-import type { PermissionCheck, Provider, ScanContext } from '../contract.js'
-import { httpStatusOf, rethrowIfAborted } from '../saas-kit/failures.js'
+import type { PermissionCheck, Provider } from '../contract.js'
+import { checkPermission, httpStatusOf, rethrowIfAborted } from '../saas-kit/failures.js'
 import { scrubSecrets } from '../saas-kit/identity.js'
 import { createGitHubClient, createGitHubOwnerClient } from './client.js'
 import { gitHubRevocationActions } from './revocation.js'
@@ -14,26 +14,6 @@ import { STANDIN_OWNER_TOKEN, startGitHubStandIn } from './stand-in/server.js'
 
 export const STANDIN_APP_KEY_PATH_ENV = 'LEASH_STANDIN_GITHUB_APP_KEY_PATH'
 export const STANDIN_OWNER_TOKEN_ENV = 'LEASH_STANDIN_GITHUB_OWNER_TOKEN'
-
-async function check(
-  ctx: ScanContext<GitHubSettings>,
-  permission: string,
-  detail: string,
-  call: () => Promise<unknown>,
-): Promise<PermissionCheck> {
-  try {
-    await call()
-    return { permission, status: 'present', detail }
-  } catch (error) {
-    rethrowIfAborted(error, ctx.signal)
-    const status = httpStatusOf(error)
-    return {
-      permission,
-      status: status === 401 || status === 403 ? 'missing' : 'unknown',
-      detail: scrubSecrets(error instanceof Error ? error.message : String(error)),
-    }
-  }
-}
 
 export const githubProvider: Provider<GitHubSettings> = {
   name: 'github',
@@ -53,24 +33,24 @@ export const githubProvider: Provider<GitHubSettings> = {
         continue
       }
       checks.push(
-        await check(ctx, `${org}: ${PERMISSIONS.installations}`, 'Lists app installations and their permissions.', () =>
+        await checkPermission(ctx.signal, `${org}: ${PERMISSIONS.installations}`, 'Lists app installations and their permissions.', () =>
           octokit.rest.orgs.listAppInstallations({ org, per_page: 1 }),
         ),
       )
       checks.push(
-        await check(ctx, `${org}: ${PERMISSIONS.patGrants}`, 'Lists fine-grained tokens granted to the organization.', () =>
+        await checkPermission(ctx.signal, `${org}: ${PERMISSIONS.patGrants}`, 'Lists fine-grained tokens granted to the organization.', () =>
           octokit.rest.orgs.listPatGrants({ org, per_page: 1 }),
         ),
       )
       checks.push(
-        await check(ctx, `${org}: ${PERMISSIONS.repos}`, 'Lists repositories to read their deploy keys.', () =>
+        await checkPermission(ctx.signal, `${org}: ${PERMISSIONS.repos}`, 'Lists repositories to read their deploy keys.', () =>
           octokit.rest.repos.listForOrg({ org, per_page: 1 }),
         ),
       )
       const owner = createGitHubOwnerClient(ctx.settings, ctx)
       if (owner)
         checks.push(
-          await check(ctx, `${org}: ${PERMISSIONS.sso}`, 'Lists SSO-authorized classic tokens.', () =>
+          await checkPermission(ctx.signal, `${org}: ${PERMISSIONS.sso}`, 'Lists SSO-authorized classic tokens.', () =>
             owner.request('GET /orgs/{org}/credential-authorizations', { org, per_page: 1 }).catch((e: unknown) => {
               if (httpStatusOf(e) === 404) return null
               throw e

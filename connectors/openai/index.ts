@@ -1,8 +1,7 @@
 /** OpenAI organizations: projects, project API keys, project service accounts and admin keys. */
 import { LeashError } from '../../cli/errors.js'
-import type { PermissionCheck, Provider, ScanContext } from '../contract.js'
-import { httpStatusOf, rethrowIfAborted } from '../saas-kit/failures.js'
-import { scrubSecrets } from '../saas-kit/identity.js'
+import type { Provider } from '../contract.js'
+import { checkPermission } from '../saas-kit/failures.js'
 import { createOpenAIClient, DEFAULT_OPENAI_KEY_ENV } from './client.js'
 import { openAIRevocationActions } from './revocation.js'
 import { scanOpenAI } from './scan.js'
@@ -10,23 +9,6 @@ import { type OpenAISettings, openAISettingsSchema } from './settings.js'
 import { STANDIN_ADMIN_KEY, startOpenAIStandIn } from './stand-in/server.js'
 
 export const STANDIN_KEY_ENV = 'LEASH_STANDIN_OPENAI_ADMIN_KEY'
-
-async function check(
-  ctx: ScanContext<OpenAISettings>,
-  permission: string,
-  detail: string,
-  call: () => Promise<unknown>,
-): Promise<PermissionCheck> {
-  try {
-    await call()
-    return { permission, status: 'present', detail }
-  } catch (error) {
-    rethrowIfAborted(error, ctx.signal)
-    const status = httpStatusOf(error)
-    const message = scrubSecrets(error instanceof Error ? error.message : String(error))
-    return { permission, status: status === 403 || status === 401 ? 'missing' : 'unknown', detail: message }
-  }
-}
 
 export const openaiProvider: Provider<OpenAISettings> = {
   name: 'openai',
@@ -46,10 +28,10 @@ export const openaiProvider: Provider<OpenAISettings> = {
     }
     const admin = client.admin.organization
     return [
-      await check(ctx, 'api.management.read', 'Lists organization members, admin keys, projects, service accounts and API keys.', () =>
+      await checkPermission(ctx.signal, 'api.management.read', 'Lists organization members, admin keys, projects, service accounts and API keys.', () =>
         admin.projects.list({ limit: 1 }),
       ),
-      await check(ctx, 'api.management.read (admin keys)', 'Lists organization admin keys.', () => admin.adminAPIKeys.list({ limit: 1 })),
+      await checkPermission(ctx.signal, 'api.management.read (admin keys)', 'Lists organization admin keys.', () => admin.adminAPIKeys.list({ limit: 1 })),
       {
         permission: 'api.management.write',
         status: 'unknown',

@@ -1,5 +1,5 @@
 /** Turning a failed provider call into a ScanProblem the user can act on. */
-import type { ScanProblem, ScanScope } from '../contract.js'
+import type { PermissionCheck, ScanProblem, ScanScope } from '../contract.js'
 import { problem, scrubSecrets } from './identity.js'
 
 export function httpStatusOf(error: unknown): number | undefined {
@@ -86,4 +86,28 @@ export function problemFromError(error: unknown, f: FailureContext): ScanProblem
     message: `${f.operation} failed${status ? ` (${status})` : ''}: ${message}`,
     remedy: 'Retry the scan; if it keeps failing, check network access from Leash to the provider.',
   })
+}
+
+/**
+ * One line of a connection test: runs a harmless read and reports the permission present,
+ * missing (401/403) or unknown (anything else), with the provider's message scrubbed of secrets.
+ */
+export async function checkPermission(
+  signal: AbortSignal,
+  permission: string,
+  detail: string,
+  call: () => Promise<unknown>,
+): Promise<PermissionCheck> {
+  try {
+    await call()
+    return { permission, status: 'present', detail }
+  } catch (error) {
+    rethrowIfAborted(error, signal)
+    const status = httpStatusOf(error)
+    return {
+      permission,
+      status: status === 401 || status === 403 ? 'missing' : 'unknown',
+      detail: scrubSecrets(error instanceof Error ? error.message : String(error)),
+    }
+  }
 }
