@@ -30,6 +30,8 @@ import {
   type PasswordCredential,
 } from './graph-model.js'
 import { highPrivilegePermission, highPrivilegeRole, permissionAccessLevel, roleAccessLevel } from './high-privilege.js'
+// The same defaults every connector starts an identity from.
+import { identity } from '../saas-kit/identity.js'
 
 export const DEFAULT_ACCESS_APP_ROLE = '00000000-0000-0000-0000-000000000000'
 /** Resource apps whose use marks a client as an AI workload. */
@@ -321,34 +323,6 @@ function heuristicSignals(
   return signals
 }
 
-// ---------- shared skeleton ----------
-
-function baseIdentity(
-  partial: Pick<NormalizedIdentity, 'externalId' | 'kind' | 'displayName' | 'scope'> & Partial<NormalizedIdentity>,
-): NormalizedIdentity {
-  return {
-    status: 'active',
-    createdAt: null,
-    lastUsedAt: null,
-    lastUsedKnown: false,
-    tags: {},
-    attributes: {},
-    consoleUrl: null,
-    credentials: [],
-    entitlements: [],
-    owners: [],
-    agentSignals: [],
-    escalationPaths: [],
-    unusedGrants: null,
-    environments: [],
-    workloads: [],
-    monitoring: { usageData: 'unknown', runtimeLogging: null },
-    federationPossible: false,
-    unreadable: [],
-    ...partial,
-  }
-}
-
 function spUsage(sp: GraphServicePrincipal | null, lookups: TenantLookups): { lastUsedAt: Date | null; lastUsedKnown: boolean; usageData: NormalizedIdentity['monitoring']['usageData']; unreadable: UnreadablePart[] } {
   if (lookups.signInUnreadable) return { lastUsedAt: null, lastUsedKnown: false, usageData: 'unavailable', unreadable: [lookups.signInUnreadable] }
   if (!lookups.signInRead || !lookups.spSignIns) return { lastUsedAt: null, lastUsedKnown: false, usageData: 'unknown', unreadable: [] }
@@ -414,7 +388,7 @@ export function transformApplication(
     : heuristicSignals(name, tags, ent.aiResources, null)
   const createdAt = parseGraphDate(app.createdDateTime)
   const agentIdentityCount = isBlueprint && app.appId ? [...lookups.agentIdentitiesById.values()].filter((a) => a.agentIdentityBlueprintId?.toLowerCase() === app.appId?.toLowerCase()).length : undefined
-  return baseIdentity({
+  return identity({
     externalId: app.id,
     kind: isBlueprint ? 'agent_blueprint' : 'application',
     displayName: name,
@@ -526,7 +500,7 @@ export function transformServicePrincipal(sp: GraphServicePrincipal, reads: Obje
   }
 
   const kind: NormalizedIdentity['kind'] = isAgentIdentity ? 'agent_identity' : isBlueprintPrincipal ? 'agent_blueprint' : isManaged ? 'managed_identity' : 'service_principal'
-  return baseIdentity({
+  return identity({
     externalId: sp.id,
     kind,
     displayName: name,
@@ -578,7 +552,7 @@ export function transformAgentUser(user: GraphAgentUser, lookups: TenantLookups)
   const parent = user.identityParentId ? lookups.agentIdentitiesById.get(user.identityParentId) ?? lookups.spById.get(user.identityParentId) : undefined
   const blueprint = parent?.agentIdentityBlueprintId ? lookups.blueprintsByAppId.get(parent.agentIdentityBlueprintId.toLowerCase()) : undefined
   const name = user.displayName ?? user.userPrincipalName ?? user.id
-  return baseIdentity({
+  return identity({
     externalId: user.id,
     kind: 'agent_user',
     displayName: name,
