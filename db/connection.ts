@@ -9,6 +9,16 @@ import type { Database } from './schema.js'
 // a million identities; numeric stays a string to keep its precision. Set once, deliberately.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
+// The pool behind each Kysely instance made here, for the few bulk writers that COPY (which
+// needs a pg client; Kysely does not expose its pool). Transactions are other instances, so
+// they are absent: COPY then falls back to plain statements.
+const pools = new WeakMap<Kysely<Database>, pg.Pool>()
+
+/** The pg pool behind a Kysely instance from connectDatabase, if it is one. */
+export function poolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pools.get(db)
+}
+
 export interface DatabaseHandle {
   db: Kysely<Database>
   pool: pg.Pool
@@ -29,6 +39,7 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     console.error(`leash: database connection lost: ${error.message}`)
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  pools.set(db, pool)
   return {
     db,
     pool,

@@ -70,12 +70,16 @@ export function parseDepartedOwners(value: unknown): Set<string> {
   return departed
 }
 
-/** An existing, not yet resolved finding of an identity in the batch. */
+/**
+ * A finding already stored for an identity in the batch, resolved ones included: a finding that
+ * comes back reopens its row (one row per identity, rule and subject), so the pass must know
+ * it is there rather than insert it again.
+ */
 export interface ExistingFinding {
   id: number
   ruleId: string
   subjectKey: string
-  status: 'open' | 'accepted' | 'unknown'
+  status: 'open' | 'accepted' | 'unknown' | 'resolved'
   acceptedUntil: number | null
 }
 
@@ -206,7 +210,7 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
       accepted_ms: number | null
     }>`
       select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')} as accepted_ms
-      from findings f where ${match('f.identity_id')} and f.status <> 'resolved'`.execute(db),
+      from findings f where ${match('f.identity_id')}`.execute(db),
     sql<{ identity_id: number }>`select s.identity_id from identity_scores s where ${match('s.identity_id')}`.execute(db),
   ])
   const loaded = new Map<number, LoadedIdentity>()

@@ -174,6 +174,58 @@ describe('scoring pass on PostgreSQL', () => {
     expect(reopened).toMatchObject({ id: tooOld.id, status: 'open', resolved_at: null, first_seen_at: again })
   })
 
+  it('writes small batches two at a time with the same result as one batch', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'batches')
+    const ids: number[] = []
+    for (let n = 0; n < 23; n += 1) {
+      ids.push(
+        await identity(db, sourceId, {
+          name: `batch-${n}`,
+          keyAgeDays: 30 + n * 10,
+          admin: n % 5 === 0,
+          owner: n % 3 === 0 ? null : undefined,
+        }),
+      )
+    }
+    // 23 identities in batches of 3: eight batches, written by two writers at once.
+    let lastProgress = 0
+    expect(await scorePendingIdentities(db, { now: NOW, batchSize: 3, onProgress: (scored) => (lastProgress = scored) })).toEqual({
+      scored: 23,
+    })
+    expect(lastProgress).toBe(23)
+    const snapshot = async () => {
+      const rows = await db
+        .selectFrom('identities')
+        .select(['id', 'risk_score', 'owner_status', 'needs_scoring'])
+        .where('source_id', '=', sourceId)
+        .orderBy('id')
+        .execute()
+      const stored = await db
+        .selectFrom('findings')
+        .select(['id', 'identity_id', 'rule_id', 'subject_key', 'status'])
+        .where('identity_id', 'in', ids)
+        .orderBy('id')
+        .execute()
+      const scores = await db
+        .selectFrom('identity_scores')
+        .select(['identity_id', 'risk_score'])
+        .where('identity_id', 'in', ids)
+        .orderBy('identity_id')
+        .execute()
+      return { rows, stored, scores }
+    }
+    const small = await snapshot()
+    expect(small.rows.every((r) => !r.needs_scoring)).toBe(true)
+    expect(small.scores.map((s) => s.risk_score)).toEqual(small.rows.map((r) => r.risk_score))
+    expect(small.stored.length).toBeGreaterThan(23)
+
+    // The same estate rescored in one batch: every score and finding row is the same.
+    await db.updateTable('identities').set({ needs_scoring: true }).where('source_id', '=', sourceId).execute()
+    await scorePendingIdentities(db, { now: NOW, batchSize: 1000 })
+    expect(await snapshot()).toEqual(small)
+  })
+
   it('keeps an accepted risk out of the score until its date, then reopens it', async () => {
     const db = database.current.db
     const sourceId = await source(db, 'acceptance')

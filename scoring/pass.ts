@@ -1,14 +1,25 @@
 /**
  * The scoring pass: identities flagged needs_scoring (or given ids) are read in keyset batches,
- * assessed in memory (scoring/assess.ts), and written back set-based: one statement per table
- * per batch, rows passed as one JSON document (json_to_recordset), each batch in a transaction.
- * The next batch is read while the current one is written, so PostgreSQL and Node overlap.
- * Memory is bounded by two batches, whatever the size of the estate.
+ * assessed in memory (scoring/assess.ts), and written back set-based, each batch in one
+ * transaction (scoring/write.ts). Reading, assessing and writing overlap: the next batch is read
+ * while the current one is assessed, and up to two batches are written at once on their own
+ * connections, so Node and PostgreSQL (on both cores) work at the same time. Batches never
+ * share an identity, so concurrent writers never touch the same rows.
+ * Memory is bounded by a handful of batches, whatever the size of the estate.
  */
 import { sql, type Kysely } from 'kysely'
+import { poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
 import { assessIdentity, findingKey, type Assessment } from './assess.js'
-import { fetchIdentitiesById, fetchPendingBatch, loadPassContext, type LoadedIdentity, type PassContext } from './load.js'
+import {
+  fetchIdentitiesById,
+  fetchPendingBatch,
+  loadPassContext,
+  type ExistingFinding,
+  type LoadedIdentity,
+  type PassContext,
+} from './load.js'
+import { writeBatch, type BatchPlan } from './write.js'
 
 export const BATCH_SIZE = 2000
 
@@ -37,6 +48,10 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   const pending = await sql<{ n: number }>`select count(*)::int as n from identities where needs_scoring`.execute(db)
   const total = pending.rows[0]?.n ?? 0
   let scored = 0
+  const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, (count) => {
+    scored += count
+    options.onProgress?.(scored, Math.max(total, scored))
+  })
   let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, 0, batchSize)
   try {
     while (next) {
@@ -49,14 +64,70 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
         next.catch(() => {})
       }
       options.signal?.throwIfAborted()
-      await writeBatch(db, planBatch(batch, context, now), now)
-      scored += batch.length
-      options.onProgress?.(scored, Math.max(total, scored))
+      await writes.add(planBatch(batch, context, now), batch.length, now)
     }
+    await writes.drain()
   } finally {
     await next?.catch(() => {})
+    await writes.settle()
   }
   return { scored }
+}
+
+/** Two writers keep PostgreSQL busy on both cores while Node assesses the next batch. */
+const MAX_CONCURRENT_WRITES = 2
+
+/**
+ * Batches being written, at most `limit` at once. A failed write fails the pass at the next
+ * add() or drain(); settle() waits for every write still running, so none outlives the pass.
+ */
+class BatchWriters {
+  private readonly running = new Set<Promise<void>>()
+  private failure: unknown = null
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly limit: number,
+    private readonly onWritten: (count: number) => void,
+  ) {}
+
+  async add(plan: BatchPlan, count: number, now: Date): Promise<void> {
+    this.throwIfFailed()
+    while (this.running.size >= this.limit) {
+      await Promise.race(this.running)
+      this.throwIfFailed()
+    }
+    const write: Promise<void> = writePlan(this.db, plan, now).then(
+      () => {
+        this.running.delete(write)
+        this.onWritten(count)
+      },
+      (error: unknown) => {
+        this.running.delete(write)
+        this.failure ??= error
+      },
+    )
+    this.running.add(write)
+  }
+
+  async drain(): Promise<void> {
+    await this.settle()
+    this.throwIfFailed()
+  }
+
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running)
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure
+  }
+}
+
+async function writePlan(db: Kysely<Database>, plan: BatchPlan, now: Date): Promise<void> {
+  const pool = poolOf(db)
+  if (!pool) throw new Error('The scoring pass needs a database opened with connectDatabase (db/connection.ts), not a transaction.')
+  await writeBatch(pool, plan, now)
 }
 
 /** Scores the given identities now (after a claim, an override, an acceptance). */
@@ -74,30 +145,25 @@ export async function scoreIdentities(
   for (let start = 0; start < ids.length; start += batchSize) {
     options.signal?.throwIfAborted()
     const batch = await fetchIdentitiesById(db, ids.slice(start, start + batchSize))
-    await writeBatch(db, planBatch(batch, context, now), now)
+    await writePlan(db, planBatch(batch, context, now), now)
     scored += batch.length
     options.onProgress?.(scored, ids.length)
   }
   return { scored }
 }
 
-interface BatchPlan {
-  findings: Record<string, unknown>[]
-  resolveIds: number[]
-  scores: Record<string, unknown>[]
-  identities: Record<string, unknown>[]
-  changes: Record<string, unknown>[]
-}
-
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
-  const plan: BatchPlan = { findings: [], resolveIds: [], scores: [], identities: [], changes: [] }
+  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], identities: [], changes: [] }
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded
     let acceptedKeys: Set<string> | undefined
+    let stored: Map<string, ExistingFinding> | undefined
     for (const existing of loaded.existing) {
+      const key = findingKey(existing.ruleId, existing.subjectKey)
+      ;(stored ??= new Map()).set(key, existing)
       if (existing.status === 'accepted' && existing.acceptedUntil !== null && existing.acceptedUntil > nowMs) {
-        ;(acceptedKeys ??= new Set()).add(findingKey(existing.ruleId, existing.subjectKey))
+        ;(acceptedKeys ??= new Set()).add(key)
       }
     }
     const assessment: Assessment = assessIdentity(identity, {
@@ -106,51 +172,55 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       directory: context.directory,
       acceptedKeys,
     })
-    const produced = new Set<string>()
     for (const finding of assessment.findings) {
-      produced.add(findingKey(finding.ruleId, finding.subjectKey))
-      plan.findings.push({
-        i: identity.id,
-        c: finding.credentialId,
-        s: finding.subjectKey,
-        r: finding.ruleId,
-        d: finding.dimension,
-        v: finding.severity,
-        n: finding.nhi,
-        t: finding.status,
-        e: finding.evidence,
-      })
+      const row = {
+        identityId: identity.id,
+        credentialId: finding.credentialId,
+        subjectKey: finding.subjectKey,
+        ruleId: finding.ruleId,
+        dimension: finding.dimension,
+        severity: finding.severity,
+        nhi: finding.nhi,
+        status: finding.status,
+        evidence: finding.evidence,
+      }
+      const key = stored && findingKey(finding.ruleId, finding.subjectKey)
+      const existing = key ? stored?.get(key) : undefined
+      if (existing) {
+        plan.seenFindings.push({ ...row, id: existing.id })
+        stored!.delete(key!)
+      } else plan.newFindings.push(row)
     }
-    for (const existing of loaded.existing) {
-      if (!produced.has(findingKey(existing.ruleId, existing.subjectKey))) plan.resolveIds.push(existing.id)
-    }
+    // Stored findings not produced this time are resolved (unless they already are).
+    for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') plan.resolveIds.push(existing.id)
     const { classification, ownership, score } = assessment
-    plan.scores.push({ i: identity.id, r: score.risk, b: compactBreakdown(assessment, identity.agentOverride) })
+    plan.scores.push({ identityId: identity.id, risk: score.risk, breakdown: compactBreakdown(assessment, identity.agentOverride) })
+    if (loaded.scoredBefore) plan.rescoredIds.push(identity.id)
     const primary = ownership.primary
     plan.identities.push({
       id: identity.id,
-      x: loaded.xmin,
-      ca: classification.isAgent,
-      cf: classification.confidence,
-      pl: classification.platform,
-      or: primary?.ref ?? null,
-      ok: primary?.kind ?? null,
-      os: primary?.source ?? null,
-      st: ownership.status,
-      rk: score.risk,
-      so: score.dimensions.ownership,
-      sp: score.dimensions.privilege,
-      sc: score.dimensions.credential_age,
-      sm: score.dimensions.monitoring,
-      ml: assessment.maxAccessLevel,
-      cc: assessment.credentialCount,
-      oc: assessment.oldestCredentialAt?.getTime() ?? null,
+      xmin: loaded.xmin,
+      classifiedIsAgent: classification.isAgent,
+      agentConfidence: classification.confidence,
+      agentPlatform: classification.platform,
+      ownerRef: primary?.ref ?? null,
+      ownerKind: primary?.kind ?? null,
+      ownerSource: primary?.source ?? null,
+      ownerStatus: ownership.status,
+      risk: score.risk,
+      ownership: score.dimensions.ownership,
+      privilege: score.dimensions.privilege,
+      credentialAge: score.dimensions.credential_age,
+      monitoring: score.dimensions.monitoring,
+      maxAccessLevel: assessment.maxAccessLevel,
+      credentialCount: assessment.credentialCount,
+      oldestCredentialAt: assessment.oldestCredentialAt,
     })
     if (loaded.scoredBefore && loaded.previousClassifiedIsAgent !== classification.isAgent) {
       plan.changes.push({
-        i: identity.id,
-        s: identity.sourceId,
-        d: {
+        identityId: identity.id,
+        sourceId: identity.sourceId,
+        details: {
           from: loaded.previousClassifiedIsAgent,
           to: classification.isAgent,
           confidence: classification.confidence,
@@ -194,74 +264,4 @@ export function compactBreakdown(assessment: Assessment, override: 'agent' | 'no
       ),
     },
   }
-}
-
-async function writeBatch(db: Kysely<Database>, plan: BatchPlan, now: Date): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    // Safe without waiting for the WAL flush: everything a batch writes is derived, in one
-    // transaction with the needs_scoring reset, so a crash can only leave the batch flagged.
-    await sql`set local synchronous_commit = off`.execute(trx)
-    if (plan.findings.length > 0) {
-      await sql`
-        insert into findings as f (identity_id, credential_id, subject_key, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at)
-        select x.i, x.c, x.s, x.r, x.d, x.v, x.n, x.t, x.e, ${now}, ${now}
-        from json_to_recordset(${JSON.stringify(plan.findings)}::json)
-          as x(i int8, c int8, s text, r text, d text, v text, n text, t text, e jsonb)
-        on conflict (identity_id, rule_id, subject_key) do update set
-          credential_id = excluded.credential_id,
-          dimension = excluded.dimension,
-          severity = excluded.severity,
-          nhi = excluded.nhi,
-          evidence = excluded.evidence,
-          last_seen_at = excluded.last_seen_at,
-          status = case when f.status = 'accepted' and f.accepted_until > ${now} then 'accepted' else excluded.status end,
-          first_seen_at = case when f.status = 'resolved' then excluded.first_seen_at else f.first_seen_at end,
-          resolved_at = null`.execute(trx)
-    }
-    if (plan.resolveIds.length > 0) {
-      await sql`
-        update findings set status = 'resolved', resolved_at = ${now}
-        where id = any(${plan.resolveIds}::int8[]) and status <> 'resolved'`.execute(trx)
-    }
-    if (plan.scores.length > 0) {
-      await sql`
-        insert into identity_scores as s (identity_id, risk_score, breakdown, computed_at)
-        select x.i, x.r, x.b, ${now}
-        from json_to_recordset(${JSON.stringify(plan.scores)}::json) as x(i int8, r int2, b jsonb)
-        on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`.execute(
-        trx,
-      )
-    }
-    if (plan.identities.length > 0) {
-      // The row version guard: if ingest changed the identity after we read it, it stays flagged.
-      await sql`
-        update identities as i set
-          classified_is_agent = x.ca,
-          agent_confidence = x.cf,
-          agent_platform = x.pl,
-          is_agent = case i.agent_override when 'agent' then true when 'not_agent' then false else x.ca end,
-          owner_ref = x."or",
-          owner_kind = x.ok,
-          owner_source = x.os,
-          owner_status = x.st,
-          risk_score = x.rk,
-          score_ownership = x.so,
-          score_privilege = x.sp,
-          score_credential_age = x.sc,
-          score_monitoring = x.sm,
-          max_access_level = x.ml,
-          credential_count = x.cc,
-          oldest_credential_at = to_timestamp(x.oc / 1000.0),
-          needs_scoring = not (i.xmin = x.x::xid)
-        from json_to_recordset(${JSON.stringify(plan.identities)}::json)
-          as x(id int8, x text, ca boolean, cf real, pl text, "or" text, ok text, os text, st text, rk int2, so int2, sp int2, sc int2, sm int2, ml text, cc int4, oc float8)
-        where i.id = x.id`.execute(trx)
-    }
-    if (plan.changes.length > 0) {
-      await sql`
-        insert into identity_changes (identity_id, source_id, change_type, details, occurred_at)
-        select x.i, x.s, 'agent_classification_changed', x.d, ${now}
-        from json_to_recordset(${JSON.stringify(plan.changes)}::json) as x(i int8, s uuid, d jsonb)`.execute(trx)
-    }
-  })
 }

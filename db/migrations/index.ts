@@ -10,6 +10,7 @@ import * as dashboardIndexes from './2026-11-21T0160_dashboard_indexes.js'
 import * as revocationClaims from './2026-11-21T0140_revocation_claims.js'
 import * as scoring from './2026-11-21T0175_scoring.js'
 import * as searchIndex from './2026-11-21T0190_search_index.js'
+import * as scoringWritePath from './2026-11-22T0100_scoring_write_path.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T0140_revocation_claims': revocationClaims,
   '2026-11-21T0175_scoring': scoring,
   '2026-11-21T0190_search_index': searchIndex,
+  '2026-11-22T0100_scoring_write_path': scoringWritePath,
 }

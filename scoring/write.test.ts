@@ -1,0 +1,137 @@
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { json, poolOf } from '../db/connection.js'
+import { useTestDatabase } from '../test/db.js'
+import { writeBatch, type BatchPlan, type FindingRow } from './write.js'
+
+const database = useTestDatabase()
+const NOW = new Date('2026-06-01T00:00:00Z')
+
+async function seedIdentity(name: string): Promise<{ id: number; xmin: string }> {
+  const db = database.current.db
+  const source = await db.insertInto('sources').values({ provider: 'aws', name }).returning('id').executeTakeFirstOrThrow()
+  const row = await db
+    .insertInto('identities')
+    .values({ source_id: source.id, provider: 'aws', kind: 'role', external_id: `arn:${name}`, display_name: name, account_id: '1' })
+    .returning(['id'])
+    .executeTakeFirstOrThrow()
+  const version = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${row.id}`.execute(db)
+  return { id: row.id, xmin: version.rows[0]!.xmin }
+}
+
+function planFor(identity: { id: number; xmin: string }, finding: FindingRow, risk: number): BatchPlan {
+  return {
+    newFindings: [finding],
+    seenFindings: [],
+    resolveIds: [],
+    scores: [{ identityId: identity.id, risk, breakdown: { risk, findings: [{ rule: finding.ruleId, points: risk }] } }],
+    rescoredIds: [],
+    identities: [
+      {
+        id: identity.id,
+        xmin: identity.xmin,
+        classifiedIsAgent: false,
+        agentConfidence: 0,
+        agentPlatform: null,
+        ownerRef: null,
+        ownerKind: null,
+        ownerSource: null,
+        ownerStatus: 'none',
+        risk,
+        ownership: risk,
+        privilege: 0,
+        credentialAge: 0,
+        monitoring: 0,
+        maxAccessLevel: null,
+        credentialCount: 0,
+        oldestCredentialAt: null,
+      },
+    ],
+    changes: [],
+  }
+}
+
+const finding = (identityId: number, overrides: Partial<FindingRow> = {}): FindingRow => ({
+  identityId,
+  credentialId: null,
+  subjectKey: '',
+  ruleId: 'ownership_identity_no_owner',
+  dimension: 'ownership',
+  severity: 'high',
+  nhi: 'NHI1',
+  status: 'open',
+  evidence: { owners: 0, note: 'tab\there, backslash \\ and newline\n' },
+  ...overrides,
+})
+
+describe('writing a scoring batch', () => {
+  it('COPYs new findings and scores, and updates the identity under its row version', async () => {
+    const db = database.current.db
+    const identity = await seedIdentity('copy-path')
+    await writeBatch(poolOf(db)!, planFor(identity, finding(identity.id), 40), NOW)
+    const stored = await db.selectFrom('findings').selectAll().where('identity_id', '=', identity.id).execute()
+    expect(stored).toHaveLength(1)
+    expect(stored[0]).toMatchObject({ rule_id: 'ownership_identity_no_owner', status: 'open', first_seen_at: NOW, last_seen_at: NOW })
+    expect(stored[0]!.evidence).toEqual({ owners: 0, note: 'tab\there, backslash \\ and newline\n' })
+    const score = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', identity.id).executeTakeFirstOrThrow()
+    expect(score).toMatchObject({ risk_score: 40, breakdown: { risk: 40 } })
+    expect(
+      await db
+        .selectFrom('identities')
+        .select(['risk_score', 'needs_scoring', 'owner_status'])
+        .where('id', '=', identity.id)
+        .executeTakeFirst(),
+    ).toEqual({
+      risk_score: 40,
+      needs_scoring: false,
+      owner_status: 'none',
+    })
+  })
+
+  it('falls back to upserts when another scorer wrote the same finding and score first', async () => {
+    const db = database.current.db
+    const identity = await seedIdentity('raced')
+    // Another scorer (a claim rescoring this identity) got there between our read and our write.
+    await db
+      .insertInto('findings')
+      .values({
+        identity_id: identity.id,
+        rule_id: 'ownership_identity_no_owner',
+        subject_key: '',
+        dimension: 'ownership',
+        severity: 'low',
+        status: 'open',
+        evidence: json({ by: 'other' }),
+      })
+      .execute()
+    await db
+      .insertInto('identity_scores')
+      .values({ identity_id: identity.id, risk_score: 5, breakdown: json({ risk: 5 }) })
+      .execute()
+
+    await writeBatch(poolOf(db)!, planFor(identity, finding(identity.id), 40), NOW)
+    const stored = await db.selectFrom('findings').selectAll().where('identity_id', '=', identity.id).execute()
+    expect(stored).toHaveLength(1)
+    expect(stored[0]).toMatchObject({ severity: 'high', evidence: { owners: 0 }, last_seen_at: NOW })
+    expect(await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', identity.id).executeTakeFirst()).toEqual({
+      risk_score: 40,
+    })
+  })
+
+  it('writes nothing of a batch that fails, and the identity stays flagged', async () => {
+    const db = database.current.db
+    const identity = await seedIdentity('broken')
+    const bad = planFor(identity, finding(identity.id, { dimension: 'not-a-dimension' }), 40)
+    await expect(writeBatch(poolOf(db)!, bad, NOW)).rejects.toThrow(/findings_dimension_check/)
+    expect(await db.selectFrom('findings').select('id').where('identity_id', '=', identity.id).execute()).toEqual([])
+    expect(await db.selectFrom('identity_scores').select('identity_id').where('identity_id', '=', identity.id).execute()).toEqual([])
+    expect(
+      await db.selectFrom('identities').select(['needs_scoring', 'risk_score']).where('id', '=', identity.id).executeTakeFirst(),
+    ).toEqual({ needs_scoring: true, risk_score: 0 })
+    // The pool still works after the failed COPY.
+    await writeBatch(poolOf(db)!, planFor(identity, finding(identity.id), 40), NOW)
+    expect(await db.selectFrom('identities').select('needs_scoring').where('id', '=', identity.id).executeTakeFirst()).toEqual({
+      needs_scoring: false,
+    })
+  })
+})
