@@ -147,34 +147,15 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
   const match = (column: string) =>
     dense ? sql`${sql.ref(column)} between ${low} and ${high}` : sql`${sql.ref(column)} = any(${ids}::int8[])`
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
-    sql<{
-      identity_id: number
-      id: number
-      external_id: string
-      type: string
-      status: CredentialInput['status']
-      created_ms: number | null
-      expires_ms: number | null
-      last_used_ms: number | null
-      last_used_known: boolean
-      rotated_ms: number | null
-      rotation_enabled: boolean | null
-      is_static: boolean
-    }>`
-      select c.identity_id, c.id, c.external_id, c.type, c.status, ${ms('c.created_at')} as created_ms, ${ms('c.expires_at')} as expires_ms,
-        ${ms('c.last_used_at')} as last_used_ms, c.last_used_known, ${ms('c.last_rotated_at')} as rotated_ms, c.rotation_enabled, c.is_static
-      from credentials c where ${match('c.identity_id')} order by c.identity_id, c.id`.execute(db),
-    sql<{
-      identity_id: number
-      action: string
-      resource: string
-      access_level: AccessLevel
-      source_kind: string
-      source_ref: string
-      conditional: boolean
-    }>`
-      select e.identity_id, e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional
-      from entitlements e where ${match('e.identity_id')} order by e.identity_id, e.id`.execute(db),
+    // Credentials and entitlements (most of the rows) come as one JSON array per identity:
+    // JSON.parse in V8 is far cheaper than the driver building an object per row.
+    sql<{ identity_id: number; rows: CredentialTuple[] }>`
+      select c.identity_id, json_agg(json_build_array(c.id, c.external_id, c.type, c.status, ${ms('c.created_at')}, ${ms('c.expires_at')},
+        ${ms('c.last_used_at')}, c.last_used_known, ${ms('c.last_rotated_at')}, c.rotation_enabled, c.is_static) order by c.id) as rows
+      from credentials c where ${match('c.identity_id')} group by c.identity_id`.execute(db),
+    sql<{ identity_id: number; rows: EntitlementTuple[] }>`
+      select e.identity_id, json_agg(json_build_array(e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional) order by e.id) as rows
+      from entitlements e where ${match('e.identity_id')} group by e.identity_id`.execute(db),
     sql<{
       identity_id: number
       owner_ref: string
@@ -215,31 +196,44 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
   ])
   const loaded = new Map<number, LoadedIdentity>()
   for (const row of rows) loaded.set(row.id, toLoaded(row))
-  for (const c of credentials.rows) {
-    loaded.get(c.identity_id)?.identity.credentials.push({
-      id: c.id,
-      externalId: c.external_id,
-      type: c.type,
-      status: c.status,
-      createdAt: dateOf(c.created_ms),
-      expiresAt: dateOf(c.expires_ms),
-      lastUsedAt: dateOf(c.last_used_ms),
-      lastUsedKnown: c.last_used_known,
-      lastRotatedAt: dateOf(c.rotated_ms),
-      rotationEnabled: c.rotation_enabled,
-      isStatic: c.is_static,
-    })
+  for (const group of credentials.rows) {
+    const target = loaded.get(group.identity_id)?.identity.credentials
+    if (!target) continue
+    for (const [
+      id,
+      externalId,
+      type,
+      status,
+      created,
+      expires,
+      lastUsed,
+      lastUsedKnown,
+      rotated,
+      rotationEnabled,
+      isStatic,
+    ] of group.rows) {
+      target.push({
+        id,
+        externalId,
+        type,
+        status,
+        createdAt: dateOf(created),
+        expiresAt: dateOf(expires),
+        lastUsedAt: dateOf(lastUsed),
+        lastUsedKnown,
+        lastRotatedAt: dateOf(rotated),
+        rotationEnabled,
+        isStatic,
+      })
+    }
   }
-  for (const e of entitlements.rows) {
-    if (!ACCESS.has(e.access_level)) continue
-    loaded.get(e.identity_id)?.identity.entitlements.push({
-      action: e.action,
-      resource: e.resource,
-      accessLevel: e.access_level,
-      sourceKind: e.source_kind,
-      sourceRef: e.source_ref,
-      conditional: e.conditional,
-    })
+  for (const group of entitlements.rows) {
+    const target = loaded.get(group.identity_id)?.identity.entitlements
+    if (!target) continue
+    for (const [action, resource, accessLevel, sourceKind, sourceRef, conditional] of group.rows) {
+      if (!ACCESS.has(accessLevel)) continue
+      target.push({ action, resource, accessLevel, sourceKind, sourceRef, conditional })
+    }
   }
   for (const o of owners.rows) {
     loaded.get(o.identity_id)?.identity.owners.push({
@@ -274,6 +268,29 @@ async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promis
   }
   return [...loaded.values()]
 }
+
+/** A credential row as json_build_array in attachChildren lays it out (times in ms since the epoch). */
+type CredentialTuple = [
+  id: number,
+  externalId: string,
+  type: string,
+  status: CredentialInput['status'],
+  createdMs: number | null,
+  expiresMs: number | null,
+  lastUsedMs: number | null,
+  lastUsedKnown: boolean,
+  rotatedMs: number | null,
+  rotationEnabled: boolean | null,
+  isStatic: boolean,
+]
+type EntitlementTuple = [
+  action: string,
+  resource: string,
+  accessLevel: AccessLevel,
+  sourceKind: string,
+  sourceRef: string,
+  conditional: boolean,
+]
 
 const dateOf = (value: number | null | undefined): Date | null => (typeof value === 'number' ? new Date(value) : null)
 
