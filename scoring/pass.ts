@@ -187,7 +187,7 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       const key = stored && findingKey(finding.ruleId, finding.subjectKey)
       const existing = key ? stored?.get(key) : undefined
       if (existing) {
-        plan.seenFindings.push({ ...row, id: existing.id })
+        plan.seenFindings.push(row)
         stored!.delete(key!)
       } else plan.newFindings.push(row)
     }

@@ -51,7 +51,7 @@ export interface BatchPlan {
   /** Findings with no row yet (by identity, rule and subject). */
   newFindings: FindingRow[]
   /** Findings that have a row (open, accepted, unknown or resolved): updated in place. */
-  seenFindings: (FindingRow & { id: number })[]
+  seenFindings: FindingRow[]
   /** Stored findings the pass no longer produced. */
   resolveIds: number[]
   scores: { identityId: number; risk: number; breakdown: Record<string, unknown> }[]
@@ -80,20 +80,6 @@ const FINDING_COLUMNS = [
 
 // $1: rows as JSON; $2: now. An accepted finding stays accepted until its date; a resolved
 // one that came back opens again with a new first_seen_at (its time to remediate restarts).
-const FINDING_SEEN_UPDATE = `
-  update findings as f set
-    credential_id = x.c,
-    dimension = x.d,
-    severity = x.v,
-    nhi = x.n,
-    evidence = x.e,
-    last_seen_at = $2,
-    status = case when f.status = 'accepted' and f.accepted_until > $2 then 'accepted' else x.t end,
-    first_seen_at = case when f.status = 'resolved' then $2 else f.first_seen_at end,
-    resolved_at = null
-  from json_to_recordset($1::json) as x(id int8, c int8, d text, v text, n text, t text, e jsonb)
-  where f.id = x.id`
-
 const FINDING_UPSERT = `
   insert into findings as f (identity_id, credential_id, subject_key, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at)
   select x.i, x.c, x.s, x.r, x.d, x.v, x.n, x.t, x.e, $2, $2
@@ -229,18 +215,8 @@ async function writeWithCopy(client: pg.PoolClient, plan: BatchPlan, now: Date):
     }
     await copyRows(client, 'findings', FINDING_COLUMNS, rows)
   }
-  if (plan.seenFindings.length > 0) {
-    const rows = plan.seenFindings.map((f) => ({
-      id: f.id,
-      c: f.credentialId,
-      d: f.dimension,
-      v: f.severity,
-      n: f.nhi,
-      t: f.status,
-      e: f.evidence,
-    }))
-    await client.query(FINDING_SEEN_UPDATE, [JSON.stringify(rows), now])
-  }
+  // Findings seen again are few outside a first pass: the upsert updates them in place.
+  if (plan.seenFindings.length > 0) await client.query(FINDING_UPSERT, [findingsDocument(plan.seenFindings), now])
   await writeCommon(client, plan, now, async () => {
     if (plan.rescoredIds.length > 0)
       await client.query('delete from identity_scores where identity_id = any($1::int8[])', [plan.rescoredIds])
@@ -251,23 +227,29 @@ async function writeWithCopy(client: pg.PoolClient, plan: BatchPlan, now: Date):
 }
 
 async function writeWithUpserts(client: pg.PoolClient, plan: BatchPlan, now: Date): Promise<void> {
-  const findings = [...plan.newFindings, ...plan.seenFindings].map((f) => ({
-    i: f.identityId,
-    c: f.credentialId,
-    s: f.subjectKey,
-    r: f.ruleId,
-    d: f.dimension,
-    v: f.severity,
-    n: f.nhi,
-    t: f.status,
-    e: f.evidence,
-  }))
-  if (findings.length > 0) await client.query(FINDING_UPSERT, [JSON.stringify(findings), now])
+  const findings = [...plan.newFindings, ...plan.seenFindings]
+  if (findings.length > 0) await client.query(FINDING_UPSERT, [findingsDocument(findings), now])
   await writeCommon(client, plan, now, async () => {
     if (plan.scores.length === 0) return
     const rows = plan.scores.map((s) => ({ i: s.identityId, r: s.risk, b: s.breakdown }))
     await client.query(SCORE_UPSERT, [JSON.stringify(rows), now])
   })
+}
+
+function findingsDocument(findings: FindingRow[]): string {
+  return JSON.stringify(
+    findings.map((f) => ({
+      i: f.identityId,
+      c: f.credentialId,
+      s: f.subjectKey,
+      r: f.ruleId,
+      d: f.dimension,
+      v: f.severity,
+      n: f.nhi,
+      t: f.status,
+      e: f.evidence,
+    })),
+  )
 }
 
 /** Resolutions, scores (written by `writeScores`), identity columns and changes. */
