@@ -10,13 +10,14 @@ import type { Database } from './schema.js'
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
 
 // The pool behind each Kysely instance made here, for the few bulk writers that COPY (which
-// needs a pg client; Kysely does not expose its pool). Transactions are other instances, so
-// they are absent: COPY then falls back to plain statements.
-const pools = new WeakMap<Kysely<Database>, pg.Pool>()
+// needs a pg client; Kysely does not expose its pool). Kept on the instance under a global
+// symbol, not in a module-level map: the web server's bundle has its own copy of this module,
+// yet gets the db from the CLI's. Transactions are other instances and have none.
+const POOL = Symbol.for('leash.pgPool')
 
 /** The pg pool behind a Kysely instance from connectDatabase, if it is one. */
 export function poolOf(db: Kysely<Database>): pg.Pool | undefined {
-  return pools.get(db)
+  return (db as unknown as Record<symbol, pg.Pool | undefined>)[POOL]
 }
 
 export interface DatabaseHandle {
@@ -39,7 +40,7 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     console.error(`leash: database connection lost: ${error.message}`)
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  pools.set(db, pool)
+  Object.defineProperty(db, POOL, { value: pool })
   return {
     db,
     pool,
