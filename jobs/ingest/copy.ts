@@ -46,6 +46,10 @@ export class CopyBuffer {
   row(fields: string[]): void {
     this.lines.push(fields.join('\t'))
   }
+  /** One row already in COPY text format (fields escaped, tab-separated, no newline). */
+  line(text: string): void {
+    this.lines.push(text)
+  }
   get length(): number {
     return this.lines.length
   }

@@ -1,10 +1,13 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
+import type { NormalizedIdentity } from '../../connectors/contract.js'
 import { useTestDatabase } from '../../test/db.js'
 import { listChangesSince } from '../changes.js'
 import { confirmRetirement } from '../retirement.js'
+import { startRunNow } from '../runs.js'
 import { createTestSource, scanNow, setTestSettings } from '../testing/helpers.js'
-import { syntheticExternalId } from '../testing/synthetic.js'
+import { syntheticExternalId, syntheticIdentity, syntheticScope, type Mutation } from '../testing/synthetic.js'
+import { ScanIngest, STORED_IDENTITIES_SQL } from './ingest.js'
 
 describe('streaming ingest', () => {
   const database = useTestDatabase()
@@ -178,5 +181,98 @@ describe('streaming ingest', () => {
     const statuses = await db.selectFrom('identities').select(['display_name', 'status', 'kind']).where('source_id', '=', sourceId).orderBy('display_name').execute()
     expect(statuses.every((s) => s.status === 'active' && s.kind === 'role')).toBe(true)
     expect(statuses).toHaveLength(8)
+  })
+})
+
+describe('ingest write path', () => {
+  const database = useTestDatabase()
+  const account = '666666666666'
+  const scope = syntheticScope(account)
+  const identities = (from: number, to: number, mutations: Record<number, Mutation> = {}) =>
+    Array.from({ length: to - from }, (_, k) => syntheticIdentity(account, from + k, { mutation: mutations[from + k] ?? null }))
+
+  /** One scan straight through ScanIngest, batch by batch, with small flushes. */
+  async function ingest(sourceId: string, batches: NormalizedIdentity[][]) {
+    const { db, pool } = database.current
+    const runId = await startRunNow(db, { sourceId, requestedBy: 'test', trigger: 'cli', workerId: 'w' })
+    const scan = await ScanIngest.open(pool, { sourceId, provider: 'test', scanRunId: runId, workerId: 'w', flushIdentities: 10 })
+    try {
+      await scan.startScope(scope)
+      for (const batch of batches) await scan.add(scope, batch)
+      await scan.finishScope(scope, true)
+    } finally {
+      await scan.close()
+    }
+    await db.updateTable('scan_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', runId).execute()
+    return { runId, stats: scan.stats, baseline: scan.baseline }
+  }
+
+  async function partCounts(sourceId: string) {
+    const { rows } = await sql<{ identities: number; credentials: number; entitlements: number; owners: number }>`
+      select (select count(*)::int from identities where source_id = ${sourceId}) as identities,
+             (select count(*)::int from credentials c join identities i on i.id = c.identity_id where i.source_id = ${sourceId}) as credentials,
+             (select count(*)::int from entitlements e join identities i on i.id = e.identity_id where i.source_id = ${sourceId}) as entitlements,
+             (select count(*)::int from identity_owners o join identities i on i.id = o.identity_id where i.source_id = ${sourceId}) as owners`.execute(database.current.db)
+    return rows[0]!
+  }
+
+  it('a first scan that lists an identity again in a later flush stores it once, as last listed', async () => {
+    const sourceId = await createTestSource(database.current.db, 'relisted', {})
+    // Identity 3 comes back two flushes later with one more entitlement.
+    const first = await ingest(sourceId, [identities(0, 10), identities(10, 20), [syntheticIdentity(account, 3, { mutation: 'privilege_gained' }), ...identities(20, 25)]])
+    expect(first.baseline).toBe(true)
+    expect(first.stats).toMatchObject({ identitiesSeen: 26, identitiesNew: 25, identitiesChanged: 1 })
+    expect(await partCounts(sourceId)).toEqual({ identities: 25, credentials: 75, entitlements: 251, owners: 25 })
+    const three = await database.current.db.selectFrom('identities').select(['id', 'max_access_level']).where('external_id', '=', syntheticExternalId(account, 3)).executeTakeFirstOrThrow()
+    expect(three.max_access_level).toBe('admin')
+  })
+
+  it('a rescan that finds many new identities stores each whole, with an identity_new change', async () => {
+    const { db } = database.current
+    const sourceId = await createTestSource(db, 'growing', {})
+    await ingest(sourceId, [identities(0, 10)])
+    // Mostly new identities: after the first flush of new ones, their rows are encoded as they are added.
+    const second = await ingest(sourceId, [identities(0, 10), identities(10, 20), identities(20, 30), identities(30, 40), identities(40, 50)])
+    expect(second.baseline).toBe(false)
+    expect(second.stats).toMatchObject({ identitiesSeen: 50, identitiesNew: 40, identitiesUnchanged: 10, identitiesChanged: 0 })
+    expect(await partCounts(sourceId)).toEqual({ identities: 50, credentials: 150, entitlements: 500, owners: 50 })
+    const news = await listChangesSince(db, { sinceScanRunId: second.runId, sourceId, changeTypes: ['identity_new'], limit: 100 })
+    expect(news).toHaveLength(40)
+    // Stored the same whichever way the rows were encoded: compare a first-scan identity with a later one.
+    const rows = await sql<{ external_id: string; credential_count: number; first_seen_scan_id: string; tags: unknown; credentials: unknown; owners: unknown }>`
+      select i.external_id, i.credential_count, i.first_seen_scan_id, i.tags,
+             (select jsonb_agg(jsonb_build_object('status', c.status, 'attributes', c.attributes, 'lastUsedKnown', c.last_used_known) order by c.external_id) from credentials c where c.identity_id = i.id) as credentials,
+             (select jsonb_agg(jsonb_build_object('ref', o.owner_ref, 'kind', o.kind, 'source', o.source)) from identity_owners o where o.identity_id = i.id) as owners
+        from identities i where i.source_id = ${sourceId} and i.external_id in (${syntheticExternalId(account, 1)}, ${syntheticExternalId(account, 41)})
+       order by i.display_name`.execute(db)
+    expect(rows.rows).toHaveLength(2)
+    const [one, fortyOne] = rows.rows
+    expect(fortyOne!.first_seen_scan_id).toBe(second.runId)
+    expect(fortyOne!.credential_count).toBe(one!.credential_count)
+    expect(fortyOne!.credentials).toEqual(one!.credentials)
+    expect(fortyOne!.owners).toEqual([{ ref: 'team-1@example.com', kind: 'team', source: 'tag' }])
+    expect(one!.owners).toEqual([{ ref: 'team-1@example.com', kind: 'team', source: 'tag' }])
+  })
+
+  it('looks up stored identities through the unique key even before the table is analyzed', async () => {
+    const { db, pool } = database.current
+    const sourceId = await createTestSource(db, 'plan', {})
+    await ingest(sourceId, [identities(0, 400)])
+    const client = await pool.connect()
+    try {
+      await client.query('begin; set local enable_seqscan = off; set local jit = off')
+      const analyzed = await client.query<{ n: number }>(`select count(*)::int as n from pg_stats where schemaname = 'public' and tablename = 'identities'`)
+      expect(analyzed.rows[0]!.n).toBe(0)
+      const externalIds = Array.from({ length: 200 }, (_, k) => syntheticExternalId(account, k * 2))
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${STORED_IDENTITIES_SQL}`, [sourceId, externalIds])
+      const plan = JSON.stringify(rows[0]!['QUERY PLAN'])
+      expect(plan).toContain('"Index Name":"identities_source_external_id_key"')
+      expect(plan).not.toContain('identities_source_account_idx')
+      const found = await client.query(STORED_IDENTITIES_SQL, [sourceId, externalIds])
+      expect(found.rowCount).toBe(200)
+    } finally {
+      await client.query('rollback')
+      client.release()
+    }
   })
 })

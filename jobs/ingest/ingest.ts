@@ -173,9 +173,25 @@ const ENTITLEMENT_COLUMNS = ['identity_id', 'action', 'resource', 'access_level'
 const OWNER_COLUMNS = ['identity_id', 'owner_ref', 'role', 'kind', 'source', 'display_name', 'active', 'can_add_credentials'] as const
 const CHANGE_COLUMNS = ['identity_id', 'source_id', 'scan_run_id', 'change_type', 'details'] as const
 
+/**
+ * What is stored for a batch's identities ($1 source id, $2 external ids): one probe of the
+ * (source_id, external_id) unique key per identity, whatever the statistics say. The plain
+ * `where source_id = $1 and external_id = any($2)` let the planner, on a table not yet analyzed
+ * (a first scan; autovacuum off or not run yet), read every identity of the source through
+ * identities_source_account_idx and filter them: O(table) per flush, O(n²) per scan, more than
+ * a third of a 1M first scan. LATERAL … OFFSET 0 cannot be flattened into a hash join, so each
+ * external id is looked up on its own (docs/decisions/030).
+ */
+export const STORED_IDENTITIES_SQL = `
+  select s.* from unnest($2::text[]) as b(external_id),
+    lateral (select id, external_id, status, data_hash, credentials_hash, entitlements_hash, owners_hash, max_access_level
+               from identities i where i.source_id = $1 and i.external_id = b.external_id offset 0) s`
+
 /** At most this many items are listed in one change row's details; the count is always exact. */
 const DETAIL_LIMIT = 25
 const MAX_PROBLEMS_REPORTED = 50
+/** Identities prepared between two looks at the event loop while a flush is in flight. */
+const YIELD_EVERY = 10
 
 export class ScanIngest {
   readonly stats: IngestStats = {
@@ -199,13 +215,25 @@ export class ScanIngest {
   private readonly startedScopes = new Set<string>()
   private problemsReported = 0
   private closed = false
+  /**
+   * While most identities are new (a source's first scan; afterwards, whenever the last flush
+   * found more than half of its identities new), their COPY rows are encoded as they are added,
+   * while the previous flush is still running in PostgreSQL, instead of inside the flush where
+   * PostgreSQL would wait for them. Rescans, where nearly every identity is unchanged, skip it:
+   * the rows would be encoded for nothing.
+   */
+  private encodeAhead: boolean
+  /** Rows encoded ahead for buffered identities, by external id; handed to the flush with the buffer. */
+  private bufferedRows = new Map<string, FreshRows>()
 
   private constructor(
     private readonly client: pg.PoolClient,
     private readonly options: IngestOptions,
     /** The source had no identities before this scan: no per-identity "new" events. */
     readonly baseline: boolean,
-  ) {}
+  ) {
+    this.encodeAhead = baseline
+  }
 
   /** Takes a dedicated connection (its temp staging tables live as long as the scan). */
   static async open(pool: pg.Pool, options: IngestOptions): Promise<ScanIngest> {
@@ -256,7 +284,15 @@ export class ScanIngest {
       this.skip(scope, '(batch)', 'the batch is not a list of identities')
       return
     }
+    const { sourceId, provider, scanRunId } = this.options
+    let sinceYield = 0
     for (const raw of identities) {
+      // While a flush is in flight, let its replies through every so often: PostgreSQL sits
+      // idle from the moment a statement ends until Node reads the reply and sends the next.
+      if (this.inflight && ++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
       let prepared: PreparedIdentity
       try {
         prepared = prepareIdentity(raw, scope.accountId)
@@ -266,6 +302,8 @@ export class ScanIngest {
         this.skip(scope, id, error.message)
         continue
       }
+      if (this.encodeAhead) this.bufferedRows.set(prepared.externalId, freshRows(sourceId, provider, scanRunId, prepared))
+      else this.bufferedRows.delete(prepared.externalId)
       // One identity listed twice in a batch: the last listing wins.
       this.buffer.set(prepared.externalId, prepared)
       this.bufferedSeen.set(prepared.accountId, (this.bufferedSeen.get(prepared.accountId) ?? 0) + 1)
@@ -376,10 +414,12 @@ export class ScanIngest {
     if (this.buffer.size === 0) return
     const batch = [...this.buffer.values()]
     const seen = this.bufferedSeen
+    const encoded = this.bufferedRows
+    this.bufferedRows = new Map()
     this.buffer = new Map()
     this.bufferedSeen = new Map()
     this.lastFlush = Date.now()
-    this.inflight = this.write(batch, seen).catch((error: unknown) => {
+    this.inflight = this.write(batch, seen, encoded).catch((error: unknown) => {
       this.failure = error
     })
   }
@@ -392,8 +432,9 @@ export class ScanIngest {
     if (this.failure) throw this.failure
   }
 
-  private async transaction(run: () => Promise<void>): Promise<void> {
-    await this.client.query('begin')
+  /** `setup` (plain SQL, no parameters) is sent with the BEGIN: one round trip fewer. */
+  private async transaction(run: () => Promise<void>, setup = ''): Promise<void> {
+    await this.client.query(setup ? `begin; ${setup}` : 'begin')
     try {
       await run()
       await this.client.query('commit')
@@ -403,20 +444,20 @@ export class ScanIngest {
     }
   }
 
-  private async write(batch: PreparedIdentity[], seenByAccount: Map<string, number>): Promise<void> {
+  private async write(batch: PreparedIdentity[], seenByAccount: Map<string, number>, encoded: Map<string, FreshRows>): Promise<void> {
     for (const accountId of seenByAccount.keys()) await this.ensureScope(accountId)
     const { sourceId, scanRunId, provider } = this.options
     const client = this.client
     let newCount = 0
     let changedCount = 0
     let changesWritten = 0
+    // Every statement below has an index path (unique key, primary key, identity_id). While a
+    // first scan fills a table, its statistics say "tiny" and the planner would pick
+    // sequential scans, making each batch O(table): forbid them for this transaction.
+    // The penalty that forbids them also inflates costs past jit_above_cost; JIT-compiling
+    // every small statement would cost more than running it.
+    const setup = 'set local enable_seqscan = off; set local jit = off'
     await this.transaction(async () => {
-      // Every statement below has an index path (unique key, primary key, identity_id). While a
-      // first scan fills a table, its statistics say "tiny" and the planner would pick
-      // sequential scans, making each batch O(table): forbid them for this transaction.
-      // The penalty that forbids them also inflates costs past jit_above_cost; JIT-compiling
-      // every small statement would cost more than running it.
-      await client.query('set local enable_seqscan = off; set local jit = off')
       // The run must still be ours; this also row-locks it, so a stale-run sweep cannot fail it mid-flush.
       const owned = await client.query(
         `update scan_runs set heartbeat_at = now() where id = $1 and status = 'running' and worker_id is not distinct from $2 returning id`,
@@ -424,11 +465,7 @@ export class ScanIngest {
       )
       if (owned.rowCount === 0) throw new RunNoLongerActiveError(scanRunId)
 
-      const { rows: stored } = await client.query<StoredIdentity>(
-        `select id, external_id, status, data_hash, credentials_hash, entitlements_hash, owners_hash, max_access_level
-           from identities where source_id = $1 and external_id = any($2::text[])`,
-        [sourceId, batch.map((p) => p.externalId)],
-      )
+      const { rows: stored } = await client.query<StoredIdentity>(STORED_IDENTITIES_SQL, [sourceId, batch.map((p) => p.externalId)])
       const storedById = new Map(stored.map((row) => [row.external_id, row]))
 
       const unchangedIds: number[] = []
@@ -453,21 +490,29 @@ export class ScanIngest {
         else unchangedIds.push(old.id)
       }
 
+      this.encodeAhead = fresh.length * 2 > batch.length
+
       if (unchangedIds.length > 0) {
         await client.query(`update identities set last_seen_scan_id = $1, last_seen_at = now() where id = any($2::bigint[])`, [scanRunId, unchangedIds])
       }
 
       // Stage new and changed identities, then merge.
-      // New identities: ids drawn from the identity sequence, rows COPYed straight into place.
-      const idByExternalId = new Map<string, number>()
+      // New identities: ids drawn from the identity sequence, rows COPYed straight into place,
+      // and so are their credentials, entitlements and owners (nothing to compare with).
       const changes: ChangeRow[] = []
+      const credentialRows = new CopyBuffer()
+      const entitlementRows = new CopyBuffer()
+      const ownerRows = new CopyBuffer()
       if (fresh.length > 0) {
-        const { rows } = await client.query<{ id: number }>(`select nextval('identities_id_seq'::regclass) as id from generate_series(1, $1::int)`, [fresh.length])
+        const { rows: ids } = await client.query<{ id: number }>(`select nextval('identities_id_seq'::regclass) as id from generate_series(1, $1::int)`, [fresh.length])
         const identityRows = new CopyBuffer()
         fresh.forEach((prepared, index) => {
-          const id = rows[index]!.id
-          idByExternalId.set(prepared.externalId, id)
-          identityRows.row(newIdentityRow(id, sourceId, provider, scanRunId, prepared))
+          const id = ids[index]!.id
+          const rows = encoded.get(prepared.externalId) ?? freshRows(sourceId, provider, scanRunId, prepared)
+          identityRows.line(id + rows.identity)
+          for (const tail of rows.credentials) credentialRows.line(id + tail)
+          for (const tail of rows.entitlements) entitlementRows.line(id + tail)
+          for (const tail of rows.owners) ownerRows.line(id + tail)
           // The first scan of a source is its baseline: everything is new, so no per-identity event.
           if (!this.baseline) {
             changes.push({ identityId: id, type: 'identity_new', details: { kind: prepared.identity.kind, displayName: prepared.identity.displayName, accountId: prepared.accountId } })
@@ -512,18 +557,6 @@ export class ScanIngest {
         changedCount = changed.length
       }
 
-      // Children of new identities: nothing to compare with, straight COPY into place.
-      const credentialRows = new CopyBuffer()
-      const entitlementRows = new CopyBuffer()
-      const ownerRows = new CopyBuffer()
-      for (const prepared of fresh) {
-        const id = idByExternalId.get(prepared.externalId)
-        if (id === undefined) continue
-        for (const c of prepared.credentials) credentialRows.row(credentialRow(id, c, c.status, scanRunId))
-        for (const e of prepared.entitlements) entitlementRows.row(entitlementRow(id, e, scanRunId))
-        for (const o of prepared.owners) ownerRows.row(ownerRow(id, o))
-      }
-
       // Changed identities: compare with what is stored, record the changes, rewrite the part.
       for (const { prepared, old, status } of changed) {
         if (old.status === 'gone') {
@@ -546,7 +579,7 @@ export class ScanIngest {
         const before = groupBy(rows, (r) => r.identity_id)
         for (const { prepared, old } of entitlementChanged) {
           diffEntitlements(old, before.get(old.id) ?? [], prepared, changes)
-          for (const e of prepared.entitlements) entitlementRows.row(entitlementRow(old.id, e, scanRunId))
+          for (const e of prepared.entitlements) entitlementRows.line(old.id + entitlementTail(e, scanRunId))
         }
         await client.query(`delete from entitlements where identity_id = any($1::bigint[])`, [ids])
       }
@@ -565,7 +598,7 @@ export class ScanIngest {
           if (!parts.returned && key(was) !== key(now)) {
             changes.push({ identityId: old.id, type: 'owner_changed', details: { before: was.slice(0, DETAIL_LIMIT), after: now.slice(0, DETAIL_LIMIT) } })
           }
-          for (const o of prepared.owners) ownerRows.row(ownerRow(old.id, o))
+          for (const o of prepared.owners) ownerRows.line(old.id + ownerTail(o))
         }
       }
 
@@ -587,21 +620,21 @@ export class ScanIngest {
         credentialsSeen += prepared.credentials.length
         entitlementsSeen += prepared.entitlements.length
       }
+      // The run's and its scopes' counters in one statement (one round trip).
       await client.query(
-        `update scan_runs set identities_seen = identities_seen + $2, credentials_seen = credentials_seen + $3,
-                entitlements_seen = entitlements_seen + $4, identities_new = identities_new + $5
-          where id = $1`,
-        [scanRunId, batch.length, credentialsSeen, entitlementsSeen, newCount],
-      )
-      await client.query(
-        `update scan_scopes s set identities_seen = s.identities_seen + x.n
+        `with run as (
+           update scan_runs set identities_seen = identities_seen + $4, credentials_seen = credentials_seen + $5,
+                  entitlements_seen = entitlements_seen + $6, identities_new = identities_new + $7
+            where id = $1
+         )
+         update scan_scopes s set identities_seen = s.identities_seen + x.n
            from unnest($2::text[], $3::int[]) as x(account_id, n)
           where s.scan_run_id = $1 and s.account_id = x.account_id`,
-        [scanRunId, [...seenByAccount.keys()], [...seenByAccount.values()]],
+        [scanRunId, [...seenByAccount.keys()], [...seenByAccount.values()], batch.length, credentialsSeen, entitlementsSeen, newCount],
       )
       this.stats.credentialsSeen += credentialsSeen
       this.stats.entitlementsSeen += entitlementsSeen
-    })
+    }, setup)
     this.stats.identitiesSeen += batch.length
     this.stats.identitiesNew += newCount
     this.stats.identitiesChanged += changedCount
@@ -630,7 +663,7 @@ export class ScanIngest {
       for (const c of prepared.credentials) {
         const previous = stored.get(c.externalId)
         const status = resolveCredentialStatus(previous?.status ?? null, c.status)
-        stage.row(credentialRow(old.id, c, status, scanRunId))
+        stage.line(old.id + credentialTail(c, status, scanRunId))
         if (!previous) {
           changes.push({ identityId: old.id, type: 'credential_added', details: { externalId: c.externalId, type: c.type, status } })
         } else if (previous.status !== status && !(parts.returned && previous.status === 'gone')) {
@@ -721,10 +754,30 @@ function stageIdentityRow(
   ]
 }
 
-function newIdentityRow(id: number, sourceId: string, provider: string, scanRunId: string, p: PreparedIdentity): string[] {
+/*
+ * Rows of a new identity and its parts, in COPY text format, each WITHOUT its leading identity
+ * id: the id is drawn from the sequence only at the flush, and prefixed there (`id + tail`).
+ */
+interface FreshRows {
+  identity: string
+  credentials: string[]
+  entitlements: string[]
+  owners: string[]
+}
+
+function freshRows(sourceId: string, provider: string, scanRunId: string, p: PreparedIdentity): FreshRows {
+  return {
+    identity: newIdentityTail(sourceId, provider, scanRunId, p),
+    credentials: p.credentials.map((c) => credentialTail(c, c.status, scanRunId)),
+    entitlements: p.entitlements.map((e) => entitlementTail(e, scanRunId)),
+    owners: p.owners.map(ownerTail),
+  }
+}
+
+function newIdentityTail(sourceId: string, provider: string, scanRunId: string, p: PreparedIdentity): string {
   const i = p.identity
   return [
-    String(id),
+    '',
     sourceId,
     copyField(provider),
     copyField(i.kind),
@@ -750,12 +803,12 @@ function newIdentityRow(id: number, sourceId: string, provider: string, scanRunI
     't',
     scanRunId,
     scanRunId,
-  ]
+  ].join('\t')
 }
 
-function credentialRow(identityId: number, c: PreparedIdentity['credentials'][number], status: string, scanRunId: string): string[] {
+function credentialTail(c: PreparedIdentity['credentials'][number], status: string, scanRunId: string): string {
   return [
-    String(identityId),
+    '',
     copyField(c.externalId),
     copyField(c.type),
     copyField(c.displayName ?? null),
@@ -770,12 +823,12 @@ function credentialRow(identityId: number, c: PreparedIdentity['credentials'][nu
     copyJson(c.attributes ?? {}),
     scanRunId,
     scanRunId,
-  ]
+  ].join('\t')
 }
 
-function entitlementRow(identityId: number, e: PreparedIdentity['entitlements'][number], scanRunId: string): string[] {
+function entitlementTail(e: PreparedIdentity['entitlements'][number], scanRunId: string): string {
   return [
-    String(identityId),
+    '',
     copyField(e.action),
     copyField(e.resource),
     e.accessLevel,
@@ -783,12 +836,12 @@ function entitlementRow(identityId: number, e: PreparedIdentity['entitlements'][
     copyField(e.sourceRef),
     copyField(e.conditional === true),
     scanRunId,
-  ]
+  ].join('\t')
 }
 
-function ownerRow(identityId: number, o: PreparedIdentity['owners'][number]): string[] {
+function ownerTail(o: PreparedIdentity['owners'][number]): string {
   return [
-    String(identityId),
+    '',
     copyField(o.ref),
     copyField(o.role),
     copyField(o.kind ?? 'unknown'),
@@ -796,7 +849,7 @@ function ownerRow(identityId: number, o: PreparedIdentity['owners'][number]): st
     copyField(o.displayName ?? null),
     copyField(o.active ?? null),
     copyField(o.canAddCredentials === true),
-  ]
+  ].join('\t')
 }
 
 function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
