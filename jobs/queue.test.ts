@@ -34,6 +34,18 @@ describe('scan queue with worker processes', () => {
     return worker
   }
 
+  it('several processes starting at once on a new database all get the queue', async () => {
+    // Four starts race to create pg-boss's schema and the scan queue (a partition with its
+    // own indexes); unserialized, create_queue deadlocks on the catalog.
+    const { db, url } = database.current
+    const queues = await Promise.all([1, 2, 3, 4].map(() => startScanQueue({ url, db, supervise: false })))
+    try {
+      for (const started of queues) expect(await started.boss.getQueue('leash-scan')).toMatchObject({ name: 'leash-scan', policy: 'stately' })
+    } finally {
+      await Promise.all(queues.map((started) => started.stop()))
+    }
+  })
+
   it('two workers share a queue of sources, and no source is scanned twice at once', async () => {
     const { db, url } = database.current
     const trace = path.join(await mkdtemp(path.join(tmpdir(), 'leash-queue-')), 'trace.log')

@@ -11,7 +11,7 @@
  *   worker as a new run linked by retry_of. pg-boss's own expiry is the backstop.
  */
 import { hostname } from 'node:os'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import PgBoss from 'pg-boss'
 import type pg from 'pg'
 import type { Database } from '../db/schema.js'
@@ -95,10 +95,20 @@ export async function startScanQueue(options: {
     migrate: true,
   })
   boss.on('error', (error) => options.log?.(`queue: ${error.message}`))
-  await boss.start()
   const queue = { name: SCAN_QUEUE, policy: 'stately' as const, retryLimit: timings.retryLimit, retryDelay: 5, expireInSeconds: timings.expireInSeconds }
-  await boss.createQueue(SCAN_QUEUE, queue)
-  await boss.updateQueue(SCAN_QUEUE, queue)
+  // Several processes (web, workers on other machines) start at once. pg-boss's create_queue
+  // creates a partition and its indexes, and two of them running together deadlock on the
+  // catalog; so starting and declaring the queue is one process at a time, across the cluster.
+  await options.db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(hashtext('leash.scan-queue.setup'))`.execute(connection)
+    try {
+      await boss.start()
+      if (!(await boss.getQueue(SCAN_QUEUE))) await boss.createQueue(SCAN_QUEUE, queue)
+      await boss.updateQueue(SCAN_QUEUE, queue)
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext('leash.scan-queue.setup'))`.execute(connection)
+    }
+  })
   return {
     boss,
     timings,
