@@ -7,17 +7,18 @@
  * generate_series) into a dedicated database, `leash_bench`, on the server of DATABASE_URL
  * (or the embedded PostgreSQL), never into DATABASE_URL's own database; set
  * LEASH_BENCH_DATABASE_URL to name the database yourself. A database already seeded with N
- * identities is reused; derived state (findings, scores) is cleared before each run, so every
- * run measures the same full pass.
+ * identities is reused, and each run scores a fresh copy of it (`leash_bench_run`, dropped
+ * afterwards), so every run measures the same full pass over the same on-disk state. With
+ * LEASH_BENCH_DATABASE_URL the named database is scored in place after clearing derived state.
  */
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { scorePendingIdentities } from '../scoring/index.js'
-import { openBenchDatabase } from './_bench-database.js'
+import { openBenchServer, type BenchDatabase } from './_bench-database.js'
 
 const BENCH_DATABASE = 'leash_bench'
-/** Bumped whenever the seeded data changes shape, so an older seed is rebuilt. */
-const SEED_VERSION = 2
+/** Bumped whenever the seeded data changes shape, so an older seed is rebuilt (3: never scored in place). */
+const SEED_VERSION = 3
 
 interface Args {
   identities: number
@@ -40,8 +41,7 @@ function parseArgs(args: string[]): Args {
   return parsed
 }
 
-
-async function seed(db: Kysely<Database>, n: number, log: (line: string) => void): Promise<void> {
+async function seedIdentities(db: Kysely<Database>, n: number, log: (line: string) => void): Promise<void> {
   log(`Seeding ${n.toLocaleString('en')} identities (3 credentials and 10 entitlements each) …`)
   await sql`truncate identities, sources, posture_snapshots restart identity cascade`.execute(db)
   await sql`insert into sources (provider, name) values ('aws', 'bench-aws'), ('entra', 'bench-entra')`.execute(db)
@@ -140,19 +140,31 @@ async function resetDerivedState(db: Kysely<Database>, log: (line: string) => vo
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const log = args.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
-  const { handle, embedded } = await openBenchDatabase(BENCH_DATABASE, { log, applicationName: 'leash-bench-score' })
+  const server = await openBenchServer({ log })
+  const seeded = await server.open(BENCH_DATABASE, { applicationName: 'leash-bench-score' })
+  let target: BenchDatabase = seeded
   try {
-    const db = handle.db
-    const seeded = await sql<{
+    const marker = await sql<{
       value: { version?: number; identities?: number }
-    }>`select value from settings where key = 'bench_seed'`.execute(db)
-    const count = await sql<{ n: number }>`select count(*)::int as n from identities`.execute(db)
-    const marker = seeded.rows[0]?.value
-    if (marker?.version !== SEED_VERSION || marker.identities !== args.identities || count.rows[0]?.n !== args.identities)
-      await seed(db, args.identities, log)
+    }>`select value from settings where key = 'bench_seed'`.execute(seeded.handle.db)
+    const count = await sql<{ n: number }>`select count(*)::int as n from identities`.execute(seeded.handle.db)
+    const seed = marker.rows[0]?.value
+    if (seed?.version !== SEED_VERSION || seed.identities !== args.identities || count.rows[0]?.n !== args.identities)
+      await seedIdentities(seeded.handle.db, args.identities, log)
     else log(`Reusing ${args.identities.toLocaleString('en')} seeded identities in ${BENCH_DATABASE}.`)
-    await resetDerivedState(db, log)
+    if (server.serverUrl) {
+      // Score a fresh copy: the seeded database stays as ingest leaves it, and every run starts
+      // from the same rows and layout (not from the previous run's dead tuples).
+      await seeded.close()
+      target = { handle: seeded.handle, close: async () => {} }
+      log(`Copying ${BENCH_DATABASE} for this run …`)
+      target = await server.open(`${BENCH_DATABASE}_run`, { applicationName: 'leash-bench-score', copyOf: BENCH_DATABASE })
+    } else await resetDerivedState(seeded.handle.db, log)
+    const db = target.handle.db
 
+    // Start the clock on a quiet server: flush what seeding or copying left dirty (allowed to
+    // superusers and pg_checkpoint members; skipped otherwise).
+    await sql`checkpoint`.execute(db).catch(() => log('(no CHECKPOINT privilege: the pass may pay for earlier writes)'))
     let peakRss = process.memoryUsage().rss
     const sample = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss)
@@ -180,7 +192,7 @@ export async function run(argv: string[]): Promise<void> {
     )
     if (args.json) console.log(JSON.stringify({ identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }))
   } finally {
-    await handle.close()
-    await embedded?.stop()
+    await target.close()
+    await server.stop()
   }
 }
