@@ -106,30 +106,30 @@ const SCORE_UPSERT = `
 // The score columns of the batch's identities, COPYed into a session-local table that empties
 // at commit: cheaper for PostgreSQL than taking them apart from a JSON document.
 const IDENTITY_STAGE = 'leash_scored_identities'
-const IDENTITY_STAGE_CREATE = `
-  create temp table if not exists ${IDENTITY_STAGE} (
-    id int8, x xid, ca boolean, cf real, pl text, own_ref text, own_kind text, own_source text, st text,
-    rk int2, so int2, sp int2, sc int2, sm int2, ml text, cc int4, oc timestamptz
-  ) on commit delete rows`
-const IDENTITY_STAGE_COLUMNS = [
-  'id',
-  'x',
-  'ca',
-  'cf',
-  'pl',
-  'own_ref',
-  'own_kind',
-  'own_source',
-  'st',
-  'rk',
-  'so',
-  'sp',
-  'sc',
-  'sm',
-  'ml',
-  'cc',
-  'oc',
-]
+/** Column name and type, in the order the COPY rows are written. */
+const IDENTITY_STAGE_SHAPE = [
+  ['id', 'int8'],
+  ['x', 'xid'],
+  ['ca', 'boolean'],
+  ['cf', 'real'],
+  ['pl', 'text'],
+  ['own_ref', 'text'],
+  ['own_kind', 'text'],
+  ['own_source', 'text'],
+  ['st', 'text'],
+  ['rk', 'int2'],
+  ['so', 'int2'],
+  ['sp', 'int2'],
+  ['sc', 'int2'],
+  ['sm', 'int2'],
+  ['ml', 'text'],
+  ['cc', 'int4'],
+  ['oc', 'timestamptz'],
+] as const
+const IDENTITY_STAGE_COLUMNS = IDENTITY_STAGE_SHAPE.map(([name]) => name)
+const IDENTITY_STAGE_CREATE = `create temp table if not exists ${IDENTITY_STAGE} (${IDENTITY_STAGE_SHAPE.map(([name, type]) => `${name} ${type}`).join(', ')}) on commit delete rows`
+/** Pooled connections that already have the staging table (it lives as long as the session). */
+const staged = new WeakSet<pg.PoolClient>()
 
 // The row version guard: if ingest changed the identity after the pass read it, the identity
 // stays flagged for the next pass.
@@ -165,6 +165,11 @@ export async function writeBatch(pool: pg.Pool, plan: BatchPlan, now: Date): Pro
   const client = await pool.connect()
   let broken = false
   try {
+    // Outside the batch's transaction, so a rolled-back batch cannot take the table with it.
+    if (!staged.has(client)) {
+      await client.query(IDENTITY_STAGE_CREATE)
+      staged.add(client)
+    }
     try {
       await inTransaction(client, () => writeWithCopy(client, plan, now))
     } catch (error) {
@@ -257,7 +262,6 @@ async function writeCommon(client: pg.PoolClient, plan: BatchPlan, now: Date, wr
   if (plan.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [plan.resolveIds, now])
   if (plan.scores.length > 0) await writeScores()
   if (plan.identities.length > 0) {
-    await client.query(IDENTITY_STAGE_CREATE)
     const rows = new CopyBuffer()
     for (const i of plan.identities) {
       rows.row([
