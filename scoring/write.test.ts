@@ -134,4 +134,51 @@ describe('writing a scoring batch', () => {
       needs_scoring: false,
     })
   })
+
+  it('deleting an identity, or its source, deletes its findings and score breakdown', async () => {
+    const db = database.current.db
+    const kept = await seedIdentity('kept')
+    const deleted = await seedIdentity('deleted-directly')
+    const viaSource = await seedIdentity('deleted-with-source')
+    for (const identity of [kept, deleted, viaSource]) await writeBatch(poolOf(db)!, planFor(identity, finding(identity.id), 40), NOW)
+
+    await db.deleteFrom('identities').where('id', '=', deleted.id).execute()
+    await db.deleteFrom('sources').where('name', '=', 'deleted-with-source').execute()
+
+    const ids = [kept.id, deleted.id, viaSource.id]
+    expect(await db.selectFrom('findings').select('identity_id').where('identity_id', 'in', ids).execute()).toEqual([
+      { identity_id: kept.id },
+    ])
+    expect(await db.selectFrom('identity_scores').select('identity_id').where('identity_id', 'in', ids).execute()).toEqual([
+      { identity_id: kept.id },
+    ])
+  })
+
+  it('leaves no rows behind for an identity deleted between the read and the write', async () => {
+    const db = database.current.db
+    const gone = await seedIdentity('gone-before-write')
+    const present = await seedIdentity('present')
+    await db.deleteFrom('identities').where('id', '=', gone.id).execute()
+
+    const plan = planFor(gone, finding(gone.id), 40)
+    const other = planFor(present, finding(present.id), 30)
+    plan.newFindings.push(...other.newFindings)
+    plan.scores.push(...other.scores)
+    plan.identities.push(...other.identities)
+    plan.changes.push({
+      identityId: gone.id,
+      sourceId: (await db.selectFrom('sources').select('id').where('name', '=', 'gone-before-write').executeTakeFirstOrThrow()).id,
+      details: {},
+    })
+    await writeBatch(poolOf(db)!, plan, NOW)
+
+    const ids = [gone.id, present.id]
+    expect(await db.selectFrom('findings').select('identity_id').where('identity_id', 'in', ids).execute()).toEqual([
+      { identity_id: present.id },
+    ])
+    expect(await db.selectFrom('identity_scores').select('identity_id').where('identity_id', 'in', ids).execute()).toEqual([
+      { identity_id: present.id },
+    ])
+    expect(await db.selectFrom('identity_changes').select('identity_id').where('identity_id', '=', gone.id).execute()).toEqual([])
+  })
 })

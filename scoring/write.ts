@@ -155,10 +155,16 @@ const IDENTITY_UPDATE = `
   from ${IDENTITY_STAGE} as x
   where i.id = x.id`
 
+const DELETE_ROWS_OF_DELETED_IDENTITIES = `
+  with gone as (select x.id from ${IDENTITY_STAGE} as x where not exists (select 1 from identities i where i.id = x.id)),
+  findings_gone as (delete from findings f using gone where f.identity_id = gone.id)
+  delete from identity_scores s using gone where s.identity_id = gone.id`
+
 const CHANGES_INSERT = `
   insert into identity_changes (identity_id, source_id, change_type, details, occurred_at)
   select x.i, x.s, 'agent_classification_changed', x.d, $2
-  from json_to_recordset($1::json) as x(i int8, s uuid, d jsonb)`
+  from json_to_recordset($1::json) as x(i int8, s uuid, d jsonb)
+  where exists (select 1 from identities i where i.id = x.i)`
 
 /** Writes one batch; COPY first, upserts if a concurrent scorer got there first. */
 export async function writeBatch(pool: pg.Pool, plan: BatchPlan, now: Date): Promise<void> {
@@ -285,7 +291,10 @@ async function writeCommon(client: pg.PoolClient, plan: BatchPlan, now: Date, wr
       ])
     }
     await copyRows(client, IDENTITY_STAGE, IDENTITY_STAGE_COLUMNS, rows)
-    await client.query(IDENTITY_UPDATE)
+    const updated = await client.query(IDENTITY_UPDATE)
+    // Findings and scores have no foreign key to identities (docs/decisions/031): the update
+    // has locked every identity still there, so rows written for one deleted meanwhile go now.
+    if ((updated.rowCount ?? 0) < plan.identities.length) await client.query(DELETE_ROWS_OF_DELETED_IDENTITIES)
   }
   if (plan.changes.length > 0) {
     const rows = plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))

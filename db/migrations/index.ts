@@ -11,6 +11,7 @@ import * as revocationClaims from './2026-11-21T0140_revocation_claims.js'
 import * as scoring from './2026-11-21T0175_scoring.js'
 import * as searchIndex from './2026-11-21T0190_search_index.js'
 import * as scoringWritePath from './2026-11-22T0100_scoring_write_path.js'
+import * as derivedRowsCascade from './2026-11-22T0200_derived_rows_cascade.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T0175_scoring': scoring,
   '2026-11-21T0190_search_index': searchIndex,
   '2026-11-22T0100_scoring_write_path': scoringWritePath,
+  '2026-11-22T0200_derived_rows_cascade': derivedRowsCascade,
 }

@@ -35,9 +35,13 @@ function escapeChar(char: string): string {
   }
 }
 
-/** A jsonb field: JSON text, escaped for COPY. */
+/** A json or jsonb field: JSON text, escaped for COPY. */
 export function copyJson(value: unknown): string {
-  return copyField(JSON.stringify(value ?? null))
+  const text: string | undefined = JSON.stringify(value ?? null)
+  if (text === undefined) return '\\N'
+  // JSON.stringify escapes every control character (tab, newline and CR included), so the
+  // backslash is the only character left that COPY's text format needs escaped.
+  return text.includes('\\') ? text.replaceAll('\\', '\\\\') : text
 }
 
 /** Collects rows as COPY text lines; `copyRows` sends them. */
