@@ -19,7 +19,7 @@ import {
   type LoadedIdentity,
   type PassContext,
 } from './load.js'
-import { writeBatch, type BatchPlan } from './write.js'
+import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch } from './write.js'
 
 export const BATCH_SIZE = 2000
 
@@ -64,7 +64,7 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
         next.catch(() => {})
       }
       options.signal?.throwIfAborted()
-      await writes.add(planBatch(batch, context, now), batch.length, now)
+      await writes.add(encodeBatch(planBatch(batch, context, now), now), batch.length, now)
     }
     await writes.drain()
   } finally {
@@ -91,13 +91,13 @@ class BatchWriters {
     private readonly onWritten: (count: number) => void,
   ) {}
 
-  async add(plan: BatchPlan, count: number, now: Date): Promise<void> {
+  async add(batch: EncodedBatch, count: number, now: Date): Promise<void> {
     this.throwIfFailed()
     while (this.running.size >= this.limit) {
       await Promise.race(this.running)
       this.throwIfFailed()
     }
-    const write: Promise<void> = writePlan(this.db, plan, now).then(
+    const write: Promise<void> = writeEncoded(this.db, batch, now).then(
       () => {
         this.running.delete(write)
         this.onWritten(count)
@@ -124,10 +124,10 @@ class BatchWriters {
   }
 }
 
-async function writePlan(db: Kysely<Database>, plan: BatchPlan, now: Date): Promise<void> {
+async function writeEncoded(db: Kysely<Database>, batch: EncodedBatch, now: Date): Promise<void> {
   const pool = poolOf(db)
   if (!pool) throw new Error('The scoring pass needs a database opened with connectDatabase (db/connection.ts), not a transaction.')
-  await writeBatch(pool, plan, now)
+  await writeEncodedBatch(pool, batch, now)
 }
 
 /** Scores the given identities now (after a claim, an override, an acceptance). */
@@ -145,7 +145,7 @@ export async function scoreIdentities(
   for (let start = 0; start < ids.length; start += batchSize) {
     options.signal?.throwIfAborted()
     const batch = await fetchIdentitiesById(db, ids.slice(start, start + batchSize))
-    await writePlan(db, planBatch(batch, context, now), now)
+    await writeEncoded(db, encodeBatch(planBatch(batch, context, now), now), now)
     scored += batch.length
     options.onProgress?.(scored, ids.length)
   }

@@ -7,8 +7,12 @@
  * which is several times cheaper for PostgreSQL than INSERT … ON CONFLICT over a JSON document
  * (docs/decisions/029-scoring-write-path.md). A scorer running at the same moment for the same
  * identity (a claim rescoring one identity while a pass runs) can make a COPY hit a unique key;
- * the batch is then rolled back and written again with upserts, which are correct whatever
- * else is written meanwhile.
+ * the batch is then rolled back and written again with upserts from staging tables, which are
+ * correct whatever else is written meanwhile.
+ *
+ * A plan is encoded to COPY text as soon as it is made (encodeBatch), before it waits for a
+ * connection: a batch in flight is then a few large strings, not tens of thousands of small
+ * objects that every young-generation collection would copy (docs/decisions/032).
  */
 import type pg from 'pg'
 import { copyField, copyJson, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'
@@ -64,6 +68,21 @@ export interface BatchPlan {
 
 const UNIQUE_VIOLATION = '23505'
 
+/** A batch as it goes to PostgreSQL: COPY text and id lists, nothing left to take apart. */
+export interface EncodedBatch {
+  /** Rows for FINDING_COLUMNS. */
+  newFindings: CopyBuffer
+  seenFindings: CopyBuffer
+  resolveIds: number[]
+  /** Rows for SCORE_COLUMNS. */
+  scores: CopyBuffer
+  rescoredIds: number[]
+  /** Rows for the identity staging table (IDENTITY_STAGE_SHAPE). */
+  identities: CopyBuffer
+  /** Classification changes as a JSON document for CHANGES_INSERT, or null when none. */
+  changes: string | null
+}
+
 const FINDING_COLUMNS = [
   'identity_id',
   'credential_id',
@@ -77,34 +96,14 @@ const FINDING_COLUMNS = [
   'first_seen_at',
   'last_seen_at',
 ] as const
+const SCORE_COLUMNS = ['identity_id', 'risk_score', 'breakdown', 'computed_at'] as const
 
-// $1: rows as JSON; $2: now. An accepted finding stays accepted until its date; a resolved
-// one that came back opens again with a new first_seen_at (its time to remediate restarts).
-const FINDING_UPSERT = `
-  insert into findings as f (identity_id, credential_id, subject_key, rule_id, dimension, severity, nhi, status, evidence, first_seen_at, last_seen_at)
-  select x.i, x.c, x.s, x.r, x.d, x.v, x.n, x.t, x.e, $2, $2
-  from json_to_recordset($1::json) as x(i int8, c int8, s text, r text, d text, v text, n text, t text, e jsonb)
-  on conflict (identity_id, rule_id, subject_key) do update set
-    credential_id = excluded.credential_id,
-    dimension = excluded.dimension,
-    severity = excluded.severity,
-    nhi = excluded.nhi,
-    evidence = excluded.evidence,
-    last_seen_at = excluded.last_seen_at,
-    status = case when f.status = 'accepted' and f.accepted_until > $2 then 'accepted' else excluded.status end,
-    first_seen_at = case when f.status = 'resolved' then excluded.first_seen_at else f.first_seen_at end,
-    resolved_at = null`
-
-const FINDING_RESOLVE = `update findings set status = 'resolved', resolved_at = $2 where id = any($1::int8[]) and status <> 'resolved'`
-
-const SCORE_UPSERT = `
-  insert into identity_scores as s (identity_id, risk_score, breakdown, computed_at)
-  select x.i, x.r, x.b, $2
-  from json_to_recordset($1::json) as x(i int8, r int2, b json)
-  on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`
-
-// The score columns of the batch's identities, COPYed into a session-local table that empties
-// at commit: cheaper for PostgreSQL than taking them apart from a JSON document.
+/**
+ * Session-local staging tables that empty at commit: the identity score columns go through one
+ * on every batch; findings and scores only when they must be upserted.
+ */
+const FINDING_STAGE = 'leash_scored_findings'
+const SCORE_STAGE = 'leash_scored_breakdowns'
 const IDENTITY_STAGE = 'leash_scored_identities'
 /** Column name and type, in the order the COPY rows are written. */
 const IDENTITY_STAGE_SHAPE = [
@@ -127,9 +126,38 @@ const IDENTITY_STAGE_SHAPE = [
   ['oc', 'timestamptz'],
 ] as const
 const IDENTITY_STAGE_COLUMNS = IDENTITY_STAGE_SHAPE.map(([name]) => name)
-const IDENTITY_STAGE_CREATE = `create temp table if not exists ${IDENTITY_STAGE} (${IDENTITY_STAGE_SHAPE.map(([name, type]) => `${name} ${type}`).join(', ')}) on commit delete rows`
-/** Pooled connections that already have the staging table (it lives as long as the session). */
+const STAGE_CREATE = [
+  `create temp table if not exists ${IDENTITY_STAGE} (${IDENTITY_STAGE_SHAPE.map(([name, type]) => `${name} ${type}`).join(', ')}) on commit delete rows`,
+  // Same columns and types as the real tables, without their defaults, keys or checks: the
+  // upsert into the real table applies those.
+  `create temp table if not exists ${FINDING_STAGE} on commit delete rows as select ${FINDING_COLUMNS.join(', ')} from findings with no data`,
+  `create temp table if not exists ${SCORE_STAGE} on commit delete rows as select ${SCORE_COLUMNS.join(', ')} from identity_scores with no data`,
+]
+/** Pooled connections that already have the staging tables (they live as long as the session). */
 const staged = new WeakSet<pg.PoolClient>()
+
+// $1: now. An accepted finding stays accepted until its date; a resolved one that came back
+// opens again with a new first_seen_at (its time to remediate restarts).
+const FINDING_UPSERT = `
+  insert into findings as f (${FINDING_COLUMNS.join(', ')})
+  select ${FINDING_COLUMNS.join(', ')} from ${FINDING_STAGE}
+  on conflict (identity_id, rule_id, subject_key) do update set
+    credential_id = excluded.credential_id,
+    dimension = excluded.dimension,
+    severity = excluded.severity,
+    nhi = excluded.nhi,
+    evidence = excluded.evidence,
+    last_seen_at = excluded.last_seen_at,
+    status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else excluded.status end,
+    first_seen_at = case when f.status = 'resolved' then excluded.first_seen_at else f.first_seen_at end,
+    resolved_at = null`
+
+const FINDING_RESOLVE = `update findings set status = 'resolved', resolved_at = $2 where id = any($1::int8[]) and status <> 'resolved'`
+
+const SCORE_UPSERT = `
+  insert into identity_scores as s (${SCORE_COLUMNS.join(', ')})
+  select ${SCORE_COLUMNS.join(', ')} from ${SCORE_STAGE}
+  on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`
 
 // The row version guard: if ingest changed the identity after the pass read it, the identity
 // stays flagged for the next pass.
@@ -166,21 +194,83 @@ const CHANGES_INSERT = `
   from json_to_recordset($1::json) as x(i int8, s uuid, d jsonb)
   where exists (select 1 from identities i where i.id = x.i)`
 
+/** Turns a plan into what goes over the wire. Synchronous, so the plan's objects die young. */
+export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
+  const stamp = now.toISOString()
+  const findings = (rows: FindingRow[]): CopyBuffer => {
+    const buffer = new CopyBuffer()
+    for (const f of rows) {
+      buffer.row([
+        String(f.identityId),
+        copyField(f.credentialId),
+        copyField(f.subjectKey),
+        f.ruleId,
+        f.dimension,
+        f.severity,
+        copyField(f.nhi),
+        f.status,
+        copyJson(f.evidence),
+        stamp,
+        stamp,
+      ])
+    }
+    return buffer
+  }
+  const scores = new CopyBuffer()
+  for (const s of plan.scores) scores.row([String(s.identityId), String(s.risk), copyJson(s.breakdown), stamp])
+  const identities = new CopyBuffer()
+  for (const i of plan.identities) {
+    identities.row([
+      String(i.id),
+      i.xmin,
+      copyField(i.classifiedIsAgent),
+      String(i.agentConfidence),
+      copyField(i.agentPlatform),
+      copyField(i.ownerRef),
+      copyField(i.ownerKind),
+      copyField(i.ownerSource),
+      i.ownerStatus,
+      String(i.risk),
+      String(i.ownership),
+      String(i.privilege),
+      String(i.credentialAge),
+      String(i.monitoring),
+      copyField(i.maxAccessLevel),
+      String(i.credentialCount),
+      copyField(i.oldestCredentialAt),
+    ])
+  }
+  return {
+    newFindings: findings(plan.newFindings),
+    seenFindings: findings(plan.seenFindings),
+    resolveIds: plan.resolveIds,
+    scores,
+    rescoredIds: plan.rescoredIds,
+    identities,
+    changes:
+      plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
+  }
+}
+
 /** Writes one batch; COPY first, upserts if a concurrent scorer got there first. */
 export async function writeBatch(pool: pg.Pool, plan: BatchPlan, now: Date): Promise<void> {
+  await writeEncodedBatch(pool, encodeBatch(plan, now), now)
+}
+
+export async function writeEncodedBatch(pool: pg.Pool, batch: EncodedBatch, now: Date): Promise<void> {
   const client = await pool.connect()
   let broken = false
   try {
-    // Outside the batch's transaction, so a rolled-back batch cannot take the table with it.
+    // Outside the batch's transaction, so a rolled-back batch cannot take the tables with it.
     if (!staged.has(client)) {
-      await client.query(IDENTITY_STAGE_CREATE)
+      for (const statement of STAGE_CREATE) await client.query(statement)
       staged.add(client)
     }
     try {
-      await inTransaction(client, () => writeWithCopy(client, plan, now))
+      await inTransaction(client, () => writeWithCopy(client, batch, now))
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error
-      await inTransaction(client, () => writeWithUpserts(client, plan, now))
+      await inTransaction(client, () => writeWithUpserts(client, batch, now))
     }
   } catch (error) {
     // A connection that failed mid-COPY may be unusable: let the pool discard it.
@@ -205,99 +295,43 @@ async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): 
   }
 }
 
-async function writeWithCopy(client: pg.PoolClient, plan: BatchPlan, now: Date): Promise<void> {
-  const stamp = now.toISOString()
-  if (plan.newFindings.length > 0) {
-    const rows = new CopyBuffer()
-    for (const f of plan.newFindings) {
-      rows.row([
-        String(f.identityId),
-        copyField(f.credentialId),
-        copyField(f.subjectKey),
-        f.ruleId,
-        f.dimension,
-        f.severity,
-        copyField(f.nhi),
-        f.status,
-        copyJson(f.evidence),
-        stamp,
-        stamp,
-      ])
-    }
-    await copyRows(client, 'findings', FINDING_COLUMNS, rows)
-  }
+async function writeWithCopy(client: pg.PoolClient, batch: EncodedBatch, now: Date): Promise<void> {
+  await copyRows(client, 'findings', FINDING_COLUMNS, batch.newFindings)
   // Findings seen again are few outside a first pass: the upsert updates them in place.
-  if (plan.seenFindings.length > 0) await client.query(FINDING_UPSERT, [findingsDocument(plan.seenFindings), now])
-  await writeCommon(client, plan, now, async () => {
-    if (plan.rescoredIds.length > 0)
-      await client.query('delete from identity_scores where identity_id = any($1::int8[])', [plan.rescoredIds])
-    const rows = new CopyBuffer()
-    for (const s of plan.scores) rows.row([String(s.identityId), String(s.risk), copyJson(s.breakdown), stamp])
-    await copyRows(client, 'identity_scores', ['identity_id', 'risk_score', 'breakdown', 'computed_at'], rows)
+  await upsertFindings(client, batch.seenFindings, now)
+  await writeCommon(client, batch, now, async () => {
+    if (batch.rescoredIds.length > 0) await client.query('delete from identity_scores where identity_id = any($1::int8[])', [batch.rescoredIds])
+    await copyRows(client, 'identity_scores', SCORE_COLUMNS, batch.scores)
   })
 }
 
-async function writeWithUpserts(client: pg.PoolClient, plan: BatchPlan, now: Date): Promise<void> {
-  const findings = [...plan.newFindings, ...plan.seenFindings]
-  if (findings.length > 0) await client.query(FINDING_UPSERT, [findingsDocument(findings), now])
-  await writeCommon(client, plan, now, async () => {
-    if (plan.scores.length === 0) return
-    const rows = plan.scores.map((s) => ({ i: s.identityId, r: s.risk, b: s.breakdown }))
-    await client.query(SCORE_UPSERT, [JSON.stringify(rows), now])
+async function writeWithUpserts(client: pg.PoolClient, batch: EncodedBatch, now: Date): Promise<void> {
+  await upsertFindings(client, batch.newFindings, now)
+  await upsertFindings(client, batch.seenFindings, now)
+  await writeCommon(client, batch, now, async () => {
+    await copyRows(client, SCORE_STAGE, SCORE_COLUMNS, batch.scores)
+    await client.query(SCORE_UPSERT)
   })
 }
 
-function findingsDocument(findings: FindingRow[]): string {
-  return JSON.stringify(
-    findings.map((f) => ({
-      i: f.identityId,
-      c: f.credentialId,
-      s: f.subjectKey,
-      r: f.ruleId,
-      d: f.dimension,
-      v: f.severity,
-      n: f.nhi,
-      t: f.status,
-      e: f.evidence,
-    })),
-  )
+async function upsertFindings(client: pg.PoolClient, rows: CopyBuffer, now: Date): Promise<void> {
+  if (rows.length === 0) return
+  // The stage empties at commit; in the fallback a batch upserts twice (new, then seen findings).
+  await client.query(`delete from ${FINDING_STAGE}`)
+  await copyRows(client, FINDING_STAGE, FINDING_COLUMNS, rows)
+  await client.query(FINDING_UPSERT, [now])
 }
 
 /** Resolutions, scores (written by `writeScores`), identity columns and changes. */
-async function writeCommon(client: pg.PoolClient, plan: BatchPlan, now: Date, writeScores: () => Promise<void>): Promise<void> {
-  if (plan.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [plan.resolveIds, now])
-  if (plan.scores.length > 0) await writeScores()
-  if (plan.identities.length > 0) {
-    const rows = new CopyBuffer()
-    for (const i of plan.identities) {
-      rows.row([
-        String(i.id),
-        i.xmin,
-        copyField(i.classifiedIsAgent),
-        String(i.agentConfidence),
-        copyField(i.agentPlatform),
-        copyField(i.ownerRef),
-        copyField(i.ownerKind),
-        copyField(i.ownerSource),
-        i.ownerStatus,
-        String(i.risk),
-        String(i.ownership),
-        String(i.privilege),
-        String(i.credentialAge),
-        String(i.monitoring),
-        copyField(i.maxAccessLevel),
-        String(i.credentialCount),
-        copyField(i.oldestCredentialAt),
-      ])
-    }
-    await copyRows(client, IDENTITY_STAGE, IDENTITY_STAGE_COLUMNS, rows)
+async function writeCommon(client: pg.PoolClient, batch: EncodedBatch, now: Date, writeScores: () => Promise<void>): Promise<void> {
+  if (batch.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [batch.resolveIds, now])
+  if (batch.scores.length > 0) await writeScores()
+  if (batch.identities.length > 0) {
+    await copyRows(client, IDENTITY_STAGE, IDENTITY_STAGE_COLUMNS, batch.identities)
     const updated = await client.query(IDENTITY_UPDATE)
     // Findings and scores have no foreign key to identities (docs/decisions/031): the update
     // has locked every identity still there, so rows written for one deleted meanwhile go now.
-    if ((updated.rowCount ?? 0) < plan.identities.length) await client.query(DELETE_ROWS_OF_DELETED_IDENTITIES)
+    if ((updated.rowCount ?? 0) < batch.identities.length) await client.query(DELETE_ROWS_OF_DELETED_IDENTITIES)
   }
-  if (plan.changes.length > 0) {
-    const rows = plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))
-    await client.query(CHANGES_INSERT, [JSON.stringify(rows), now])
-  }
+  if (batch.changes !== null) await client.query(CHANGES_INSERT, [batch.changes, now])
 }

@@ -59,13 +59,17 @@ export function daysSince(value: Date | string | null | undefined, now: Date = n
   return date ? Math.floor((now.getTime() - date.getTime()) / 86_400_000) : null
 }
 
+// One formatter for every call: constructing an Intl formatter costs far more than formatting,
+// and a page of identities formats hundreds of dates.
+const relativeFormat = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+
 /** "3 days ago", "today", "in 5 days"; the fallback when unknown. */
 export function formatAgo(value: Date | string | null | undefined, fallback = 'never', now: Date = new Date()): string {
   const date = toDate(value)
   if (!date) return fallback
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000)
   const abs = Math.abs(seconds)
-  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+  const rtf = relativeFormat
   if (abs < 60) return rtf.format(seconds, 'second')
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute')
   if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour')

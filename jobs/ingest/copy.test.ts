@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { copyField, copyJson } from './copy.js'
+import { CopyBuffer, copyField, copyJson } from './copy.js'
 
 /** What PostgreSQL's COPY text format makes of a field (the reverse of the escaping). */
 function copyDecode(field: string): string | null {
@@ -26,5 +26,18 @@ describe('COPY text fields', () => {
     expect(copyDecode(copyField('a\\b\tc\nd\re'))).toBe('a\\b\tc\nd\re')
     expect(copyField(null)).toBe('\\N')
     expect(copyJson(undefined)).toBe('null')
+  })
+
+  it('a buffer keeps every row, in order, in chunks of about 1 MB', () => {
+    const buffer = new CopyBuffer()
+    const lines = Array.from({ length: 5000 }, (_, index) => `${index}\t${'x'.repeat(500)}`)
+    for (const line of lines.slice(0, 2500)) buffer.line(line)
+    buffer.row(['2500', 'x'.repeat(500)])
+    for (const line of lines.slice(2501)) buffer.line(line)
+    const chunks = buffer.chunks()
+    expect(buffer.length).toBe(5000)
+    expect(chunks.length).toBe(3)
+    for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true)
+    expect(chunks.join('')).toBe(lines.join('\n') + '\n')
   })
 })
