@@ -11,6 +11,7 @@ import { applyConfigFile } from './config-file.js'
 import { LeashError } from './errors.js'
 import { onShutdown } from './shutdown.js'
 import { startWebServer } from './web-server.js'
+import { startWebProcesses, webProcessCount } from './web-processes.js'
 
 export function registerStartCommand(program: Command): void {
   program
@@ -22,6 +23,7 @@ export function registerStartCommand(program: Command): void {
     .option('-c, --config <file>', 'config file with sources (default: $LEASH_CONFIG or ./leash.config.yaml)')
     .action(async (options: { port?: string; host: string; dev?: boolean; config?: string }) => {
       const port = parsePort(options.port ?? process.env.PORT ?? '3000')
+      const webProcesses = webProcessCount()
       const log = (line: string) => console.log(`leash: ${line}`)
       log('starting …')
       checkOidcSettings()
@@ -44,10 +46,17 @@ export function registerStartCommand(program: Command): void {
       const expirySweep = startRevocationExpirySweep({ db: database.db, log })
       onShutdown(() => expirySweep.stop())
       // Built after the scans started, so a first start's build and the demo's first scans overlap.
-      if (!options.dev) await ensureAppBuilt(log)
-      const web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: options.dev })
+      // The built app is served by web processes of their own (cli/web-processes.ts); --dev
+      // serves it through Vite in this process.
+      let web
+      if (options.dev) {
+        web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: true })
+      } else {
+        await ensureAppBuilt(log)
+        web = await startWebProcesses({ count: webProcesses, port, host: options.host, databaseUrl: database.url, log })
+      }
       onShutdown(() => web.close())
-      log(`ready: ${web.url}`)
+      log(`ready: ${web.url}${options.dev ? '' : ` (${webProcesses} web process${webProcesses === 1 ? '' : 'es'})`}`)
     })
 }
 

@@ -80,6 +80,14 @@ describe('leash with bad input', () => {
     }
   })
 
+  it('explains a wrong number of web processes', async () => {
+    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', LEASH_WEB_PROCESSES: 'many' } })
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain('LEASH_WEB_PROCESSES is "many"')
+    expect(result.stderr).toContain('LEASH_WEB_PROCESSES=2')
+    expectNoStackTrace(result.stderr)
+  })
+
   it('refuses a foreign embedded data directory, names it, and leaves it untouched', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'leash-foreign-'))
     const dataDir = path.join(cwd, '.leash', 'postgres')
