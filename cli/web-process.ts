@@ -11,6 +11,9 @@ import { startWebServer } from './web-server.js'
 
 export type WebProcessMessage = { type: 'listening'; port: number } | { type: 'failed'; message: string; remedy: string | null }
 
+/** Connections per web process: several processes share the server's connection limit. */
+const WEB_POOL_SIZE = 6
+
 const send = (message: WebProcessMessage) => process.send?.(message)
 
 async function main(): Promise<void> {
@@ -21,7 +24,7 @@ async function main(): Promise<void> {
     throw new Error('cli/web-process.ts runs only as a web process forked by `leash start`.')
   }
   // The primary has migrated already; a web process only connects.
-  const database = await openDatabase({ url: databaseUrl, migrate: false, applicationName: 'leash-web' })
+  const database = await openDatabase({ url: databaseUrl, migrate: false, applicationName: 'leash-web', poolSize: WEB_POOL_SIZE })
   const queue = await startScanQueue({ url: databaseUrl, db: database.db, supervise: false })
   const web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host })
   let stopping = false

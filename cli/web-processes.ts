@@ -17,9 +17,15 @@ const MAX_WEB_PROCESSES = 64
 /** A web process that keeps dying is not restarted faster than this. */
 const RESTART_DELAY_MS = 1_000
 
-/** LEASH_WEB_PROCESSES, or one web process per core (at most 8). */
+/**
+ * More web processes than this by default would mostly add database connections: each holds a
+ * pool (WEB_POOL_SIZE) and a pg-boss client, and PostgreSQL allows 100 connections by default.
+ */
+const DEFAULT_MAX_WEB_PROCESSES = 4
+
+/** LEASH_WEB_PROCESSES, or one web process per core (at most DEFAULT_MAX_WEB_PROCESSES). */
 export function webProcessCount(value: string | undefined = process.env.LEASH_WEB_PROCESSES): number {
-  if (value === undefined || value.trim() === '') return Math.min(Math.max(os.availableParallelism(), 1), 8)
+  if (value === undefined || value.trim() === '') return Math.min(Math.max(os.availableParallelism(), 1), DEFAULT_MAX_WEB_PROCESSES)
   const count = Number(value)
   if (!Number.isInteger(count) || count < 1 || count > MAX_WEB_PROCESSES) {
     throw new LeashError(
