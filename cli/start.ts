@@ -27,7 +27,7 @@ export function registerStartCommand(program: Command): void {
       const log = (line: string) => console.log(`leash: ${line}`)
       log('starting …')
       checkOidcSettings()
-      const database = await openDatabase({ log, applicationName: 'leash-web' })
+      const database = await openDatabase({ log, applicationName: 'leash-main' })
       onShutdown(() => database.close())
       await ensureInitialAdmin(database.db, log)
       // Sources in leash.config.yaml first: a configured real source turns the demo estate off.
@@ -48,13 +48,10 @@ export function registerStartCommand(program: Command): void {
       // Built after the scans started, so a first start's build and the demo's first scans overlap.
       // The built app is served by web processes of their own (cli/web-processes.ts); --dev
       // serves it through Vite in this process.
-      let web
-      if (options.dev) {
-        web = await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: true })
-      } else {
-        await ensureAppBuilt(log)
-        web = await startWebProcesses({ count: webProcesses, port, host: options.host, databaseUrl: database.url, log })
-      }
+      if (!options.dev) await ensureAppBuilt(log)
+      const web = options.dev
+        ? await startWebServer({ services: { db: database.db, ...scanServices(database.db, queue) }, port, host: options.host, dev: true })
+        : await startWebProcesses({ count: webProcesses, port, host: options.host, databaseUrl: database.url, log })
       onShutdown(() => web.close())
       log(`ready: ${web.url}${options.dev ? '' : ` (${webProcesses} web process${webProcesses === 1 ? '' : 'es'})`}`)
     })

@@ -90,15 +90,8 @@ export class CopyBuffer {
 }
 
 /** Streams the rows into `table (columns)`, one chunk of about 1 MB at a time. */
-export async function copyRows(client: pg.PoolClient | pg.Client, table: string, columns: readonly string[], rows: CopyBuffer | string[]): Promise<void> {
-  const buffer = Array.isArray(rows) ? bufferOf(rows) : rows
-  if (buffer.length === 0) return
+export async function copyRows(client: pg.PoolClient | pg.Client, table: string, columns: readonly string[], rows: CopyBuffer): Promise<void> {
+  if (rows.length === 0) return
   const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`))
-  await pipeline(Readable.from(buffer.chunks()), stream)
-}
-
-function bufferOf(lines: string[]): CopyBuffer {
-  const buffer = new CopyBuffer()
-  for (const line of lines) buffer.line(line)
-  return buffer
+  await pipeline(Readable.from(rows.chunks()), stream)
 }
