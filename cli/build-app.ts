@@ -1,23 +1,46 @@
 /**
  * Builds the Remix app when the build is missing or older than its sources, so that a fresh
- * clone's `npm start` works without a separate build step.
+ * clone's `npm start` works without a separate build step. Two Leash processes starting at once
+ * (tests do) take turns through a lock file: a build empties build/ first, and the other would
+ * otherwise load a half-written app.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import lockfile from 'proper-lockfile'
 import { LeashError } from './errors.js'
 import { PROJECT_ROOT } from './web-server.js'
 
 const SOURCE_DIRS = ['app', 'db', 'connectors', 'scoring', 'jobs']
+const BUILD_LOCK = path.join(PROJECT_ROOT, '.leash-build.lock')
 
 export async function ensureAppBuilt(log: (line: string) => void): Promise<void> {
-  const entry = path.join(PROJECT_ROOT, 'build', 'server', 'index.js')
-  if (existsSync(entry)) {
-    const builtAt = statSync(entry).mtimeMs
-    const newest = await newestMtime(SOURCE_DIRS.map((dir) => path.join(PROJECT_ROOT, dir)))
-    if (newest <= builtAt) return
+  if (await isBuildCurrent()) return
+  // The lock is refreshed while held; one left by a killed process is taken over after 30 s.
+  const release = await lockfile.lock(PROJECT_ROOT, {
+    lockfilePath: BUILD_LOCK,
+    stale: 30_000,
+    retries: { retries: 600, minTimeout: 500, maxTimeout: 1_000 },
+  })
+  try {
+    // Another process may have built it while this one waited.
+    if (await isBuildCurrent()) return
+    await build(log)
+  } finally {
+    await release()
   }
+}
+
+async function isBuildCurrent(): Promise<boolean> {
+  const entry = path.join(PROJECT_ROOT, 'build', 'server', 'index.js')
+  if (!existsSync(entry)) return false
+  const builtAt = statSync(entry).mtimeMs
+  const newest = await newestMtime(SOURCE_DIRS.map((dir) => path.join(PROJECT_ROOT, dir)))
+  return newest <= builtAt
+}
+
+async function build(log: (line: string) => void): Promise<void> {
   log('Building the web app (once; rebuilt when sources change) …')
   const remixCli = path.join(PROJECT_ROOT, 'node_modules', '@remix-run', 'dev', 'dist', 'cli.js')
   if (!existsSync(remixCli)) {

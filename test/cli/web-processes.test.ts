@@ -72,7 +72,7 @@ describe('leash start with several web processes', () => {
     })
     app.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
     app.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const url = await until('ready', () => /ready: (http:\/\/\S+) \(3 web processes\)/.exec(output)?.[1]?.replace('localhost', '127.0.0.1'), 90_000)
+    const url = await until('ready', () => /ready: (http:\/\/\S+) \(3 web processes\)/.exec(output)?.[1]?.replace('localhost', '127.0.0.1'), 180_000)
     const primary = app.pid!
     const web = childrenOf(primary)
     expect(web).toHaveLength(3)
@@ -96,5 +96,5 @@ describe('leash start with several web processes', () => {
     app.kill('SIGTERM')
     expect(await exited).toBe(143)
     await until('every web process to stop', () => replaced.every((pid) => !isRunning(pid)))
-  })
+  }, 240_000) // A first start builds the app; on a busy 2-core machine that alone can take a minute.
 })
