@@ -217,7 +217,7 @@ export interface FindingsTable {
   severity: Severity
   nhi: string | null
   status: Generated<FindingStatus>
-  evidence: GeneratedJson<Record<string, unknown>>
+  evidence: GeneratedJson<Record<string, unknown>> // json, not jsonb: written often, read whole
   first_seen_at: GeneratedTimestamp
   last_seen_at: GeneratedTimestamp
   resolved_at: Timestamp | null

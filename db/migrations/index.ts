@@ -12,6 +12,7 @@ import * as scoring from './2026-11-21T0175_scoring.js'
 import * as searchIndex from './2026-11-21T0190_search_index.js'
 import * as scoringWritePath from './2026-11-22T0100_scoring_write_path.js'
 import * as derivedRowsCascade from './2026-11-22T0200_derived_rows_cascade.js'
+import * as findingsEvidenceJson from './2026-11-22T0300_findings_evidence_json.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T0190_search_index': searchIndex,
   '2026-11-22T0100_scoring_write_path': scoringWritePath,
   '2026-11-22T0200_derived_rows_cascade': derivedRowsCascade,
+  '2026-11-22T0300_findings_evidence_json': findingsEvidenceJson,
 }

@@ -36,13 +36,16 @@ async function until<T>(what: string, check: () => T | undefined | false, timeou
   }
 }
 
-/** GET on a new connection each time: a kept-alive one could belong to a process the test killed. */
+/** GET on a new connection each time (a kept-alive one could belong to a process the test killed), failing after 10 s. */
 function status(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (response) => {
+      .get(url, { agent: false, timeout: 10_000 }, (response) => {
         response.resume()
         resolve(response.statusCode ?? 0)
+      })
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error(`no answer from ${url} within 10 s`))
       })
       .on('error', reject)
   })
@@ -81,14 +84,15 @@ describe('leash start with several web processes', () => {
     const statuses = await Promise.all(Array.from({ length: 30 }, () => status(`${url}/login`)))
     expect(statuses.every((status) => status === 200)).toBe(true)
 
-    // A web process that dies is replaced, and the app keeps answering meanwhile.
+    // A web process that dies: once the main process has seen it go (a connection handed to it
+    // at the moment it died is lost with it), the others answer, and it is replaced.
     process.kill(web[0]!, 'SIGKILL')
+    await until('the main process to see the web process exit', () => /exited \(SIGKILL\); starting another/.test(output))
     expect(await status(`${url}/login`)).toBe(200)
     const replaced = await until('a replacement web process', () => {
       const now = childrenOf(primary)
       return now.length === 3 && !now.includes(web[0]!) ? now : undefined
     })
-    await until('the replacement to listen', () => /exited \(SIGKILL\); starting another/.test(output))
     expect(await status(`${url}/login`)).toBe(200)
 
     // Stopping Leash stops every web process, and it exits cleanly.
