@@ -36,11 +36,11 @@ async function main(): Promise<void> {
     await database.close().catch(() => {})
     process.exit(0)
   }
-  // The primary disconnects its web processes when it shuts down; a terminal's Ctrl-C reaches
-  // every process of the group, and the primary decides the order, so SIGINT only waits for that.
+  // The primary disconnects its web processes when it shuts down. A terminal's Ctrl-C reaches
+  // every process of the group: a web process then simply ends, and the primary's shutdown
+  // waits for it before the database stops.
   process.on('disconnect', () => void stop())
   process.on('SIGTERM', () => void stop())
-  process.on('SIGINT', () => {})
   send({ type: 'listening', port: web.port })
 }
 
