@@ -64,7 +64,7 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
         next.catch(() => {})
       }
       options.signal?.throwIfAborted()
-      await writes.add(encodeBatch(planBatch(batch, context, now), now), batch.length, now)
+      await writes.add(planAndEncode(batch, context, now), batch.length, now)
     }
     await writes.drain()
   } finally {
@@ -145,11 +145,16 @@ export async function scoreIdentities(
   for (let start = 0; start < ids.length; start += batchSize) {
     options.signal?.throwIfAborted()
     const batch = await fetchIdentitiesById(db, ids.slice(start, start + batchSize))
-    await writeEncoded(db, encodeBatch(planBatch(batch, context, now), now), now)
+    await writeEncoded(db, planAndEncode(batch, context, now), now)
     scored += batch.length
     options.onProgress?.(scored, ids.length)
   }
   return { scored }
+}
+
+/** A batch's plan, encoded at once so its objects die young (docs/decisions/032). */
+function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date): EncodedBatch {
+  return encodeBatch(planBatch(batch, context, now), now)
 }
 
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
