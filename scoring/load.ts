@@ -1,13 +1,16 @@
 /**
  * Reads what a scoring pass needs: the per-pass context (thresholds, the directory of departed
  * or disabled people) once, then identities in keyset batches with their credentials,
- * entitlements, owners, claim and open findings — one query per batch, child rows aggregated
- * to JSON in PostgreSQL so the driver parses one string per identity instead of many rows.
+ * entitlements, owners, claim and stored findings — one query per table and batch, read as COPY
+ * text (docs/decisions/033).
  */
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
+import type pg from 'pg'
 import { ACCESS_LEVELS, type AccessLevel, type AgentSignal, type EscalationPath, type UnreadablePart } from '../connectors/contract.js'
 import { LeashError } from '../cli/errors.js'
+import { poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
+import { copyOut, type CopyOutRow } from '../jobs/ingest/copy.js'
 import type { OwnerDirectory } from './owners.js'
 import { ThresholdResolver, type ThresholdOverrideRow } from './thresholds.js'
 import type { ClaimInput, CredentialInput, IdentityInput, OwnerHintInput, PostureInputs } from './types.js'
@@ -92,207 +95,156 @@ export interface LoadedIdentity {
   existing: ExistingFinding[]
 }
 
-interface IdentityRow {
-  id: number
-  xmin: string
-  source_id: string
-  provider: string
-  kind: string
-  external_id: string
-  display_name: string
-  account_id: string
-  tags: Record<string, string> | null
-  status: IdentityInput['status']
-  created_ms: number | null
-  last_used_ms: number | null
-  last_used_known: boolean
-  posture_inputs: Record<string, unknown> | null
-  agent_reasons: unknown
-  agent_override: 'agent' | 'not_agent' | null
-  classified_is_agent: boolean
+/** Milliseconds since the epoch, as COPY writes an int8: no timestamp formatting or parsing. */
+const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
+
+/** Fields of IDENTITY_SELECT, in order (see toLoaded). */
+const IDENTITY_SELECT = `select i.id, i.xmin::text, i.source_id, i.provider, i.kind, i.external_id, i.display_name, i.account_id,
+  i.tags, i.status, ${ms('i.created_at')}, ${ms('i.last_used_at')}, i.last_used_known,
+  i.posture_inputs, i.agent_reasons, i.agent_override, i.classified_is_agent from identities i`
+
+/** COPY takes no parameters: only whole numbers checked here are written into its text. */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`Expected a whole number for a scoring query, got ${String(value)}.`)
+  return String(value)
 }
 
-const ms = (column: string) => sql.raw(`(date_part('epoch', ${column}) * 1000)::int8`)
-
-const IDENTITY_COLUMNS = sql`i.id, i.xmin::text as xmin, i.source_id, i.provider, i.kind, i.external_id, i.display_name, i.account_id,
-  i.tags, i.status, ${ms('i.created_at')} as created_ms, ${ms('i.last_used_at')} as last_used_ms, i.last_used_known,
-  i.posture_inputs, i.agent_reasons, i.agent_override, i.classified_is_agent`
+function poolFor(db: Kysely<Database>): pg.Pool {
+  const pool = poolOf(db)
+  if (!pool) throw new Error('The scoring pass needs a database opened with connectDatabase (db/connection.ts), not a transaction.')
+  return pool
+}
 
 /** The next batch of identities flagged needs_scoring, after `afterId` (keyset on the partial index). */
 export async function fetchPendingBatch(db: Kysely<Database>, afterId: number, limit: number): Promise<LoadedIdentity[]> {
-  const identities = await sql<IdentityRow>`
-    select ${IDENTITY_COLUMNS} from identities i
-    where i.needs_scoring and i.id > ${afterId} order by i.id limit ${limit}`.execute(db)
-  return attachChildren(db, identities.rows)
+  const pool = poolFor(db)
+  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${int(afterId)} order by i.id limit ${int(limit)}`)
+  return attachChildren(db, pool, rows.map(toLoaded))
 }
 
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
   if (ids.length === 0) return []
-  const identities = await sql<IdentityRow>`
-    select ${IDENTITY_COLUMNS} from identities i where i.id = any(${ids}::int8[]) order by i.id`.execute(db)
-  return attachChildren(db, identities.rows)
+  const pool = poolFor(db)
+  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.id = any('{${ids.map(int).join(',')}}'::int8[]) order by i.id`)
+  return attachChildren(db, pool, rows.map(toLoaded))
 }
 
 /**
- * Child rows of a batch, one query per table. A dense batch (the usual case: a full pass, or
- * a scan that touched most of a source) reads an id range, which PostgreSQL serves with one
- * index range scan instead of thousands of lookups; a sparse batch reads by id list.
+ * Child rows of a batch, one query per table, read as COPY text (docs/decisions/033). A dense
+ * batch (the usual case: a full pass, or a scan that touched most of a source) reads an id
+ * range, which PostgreSQL serves with one index range scan instead of thousands of lookups; a
+ * sparse batch reads by id list.
  */
-async function attachChildren(db: Kysely<Database>, rows: IdentityRow[]): Promise<LoadedIdentity[]> {
-  if (rows.length === 0) return []
-  const ids = rows.map((row) => row.id)
+async function attachChildren(db: Kysely<Database>, pool: pg.Pool, batch: LoadedIdentity[]): Promise<LoadedIdentity[]> {
+  if (batch.length === 0) return []
+  const loaded = new Map<number, LoadedIdentity>()
+  for (const item of batch) loaded.set(item.identity.id, item)
+  const ids = batch.map((item) => item.identity.id)
   const low = ids[0]!
   const high = ids[ids.length - 1]!
   const dense = high - low + 1 <= ids.length * 2
   const match = (column: string) =>
-    dense ? sql`${sql.ref(column)} between ${low} and ${high}` : sql`${sql.ref(column)} = any(${ids}::int8[])`
+    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any('{${ids.map(int).join(',')}}'::int8[])`
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
-    // Credentials and entitlements (most of the rows) come as one JSON array per identity:
-    // JSON.parse in V8 is far cheaper than the driver building an object per row.
-    sql<{ identity_id: number; rows: CredentialTuple[] }>`
-      select c.identity_id, json_agg(json_build_array(c.id, c.external_id, c.type, c.status, ${ms('c.created_at')}, ${ms('c.expires_at')},
-        ${ms('c.last_used_at')}, c.last_used_known, ${ms('c.last_rotated_at')}, c.rotation_enabled, c.is_static) order by c.id) as rows
-      from credentials c where ${match('c.identity_id')} group by c.identity_id`.execute(db),
-    sql<{ identity_id: number; rows: EntitlementTuple[] }>`
-      select e.identity_id, json_agg(json_build_array(e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional) order by e.id) as rows
-      from entitlements e where ${match('e.identity_id')} group by e.identity_id`.execute(db),
-    sql<{
-      identity_id: number
-      owner_ref: string
-      role: OwnerHintInput['role']
-      kind: OwnerHintInput['kind']
-      source: OwnerHintInput['source']
-      display_name: string | null
-      active: boolean | null
-      can_add_credentials: boolean
-    }>`
-      select o.identity_id, o.owner_ref, o.role, o.kind, o.source, o.display_name, o.active, o.can_add_credentials
-      from identity_owners o where ${match('o.identity_id')} order by o.identity_id, o.owner_ref, o.role, o.source`.execute(db),
+    copyOut(
+      pool,
+      `select c.identity_id, c.id, c.external_id, c.type, c.status, ${ms('c.created_at')}, ${ms('c.expires_at')}, ${ms('c.last_used_at')},
+        c.last_used_known, ${ms('c.last_rotated_at')}, c.rotation_enabled, c.is_static
+      from credentials c where ${match('c.identity_id')} order by c.identity_id, c.id`,
+    ),
+    copyOut(
+      pool,
+      `select e.identity_id, e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional
+      from entitlements e where ${match('e.identity_id')} order by e.identity_id, e.id`,
+    ),
+    copyOut(
+      pool,
+      `select o.identity_id, o.owner_ref, o.role, o.kind, o.source, o.display_name, o.active, o.can_add_credentials
+      from identity_owners o where ${match('o.identity_id')} order by o.identity_id, o.owner_ref, o.role, o.source`,
+    ),
     // The current owner decided in Leash: a confirmed claim or an accepted handover, not ended.
-    sql<{
-      identity_id: number
-      kind: ClaimInput['kind']
-      user_ref: string
-      display_name: string
-      disabled: boolean
-      decided_ms: number | null
-    }>`
-      select distinct on (c.identity_id) c.identity_id, c.kind, coalesce(u.email, u.username) as user_ref, u.display_name,
-        u.disabled_at is not null as disabled, ${ms('c.decided_at')} as decided_ms
+    copyOut(
+      pool,
+      `select distinct on (c.identity_id) c.identity_id, c.kind, coalesce(u.email, u.username), u.display_name,
+        u.disabled_at is not null, ${ms('c.decided_at')}
       from claims c join users u on u.id = case when c.kind = 'handover' then c.to_user_id else c.requested_by end
       where ${match('c.identity_id')} and c.status in ('confirmed', 'accepted') and c.ended_at is null
-      order by c.identity_id, coalesce(c.decided_at, c.created_at) desc, c.created_at desc`.execute(db),
-    sql<{
-      identity_id: number
-      id: number
-      rule_id: string
-      subject_key: string
-      status: ExistingFinding['status']
-      accepted_ms: number | null
-    }>`
-      select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')} as accepted_ms
-      from findings f where ${match('f.identity_id')}`.execute(db),
-    sql<{ identity_id: number }>`select s.identity_id from identity_scores s where ${match('s.identity_id')}`.execute(db),
+      order by c.identity_id, coalesce(c.decided_at, c.created_at) desc, c.created_at desc`,
+    ),
+    copyOut(
+      pool,
+      `select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')} from findings f where ${match('f.identity_id')}`,
+    ),
+    copyOut(pool, `select s.identity_id from identity_scores s where ${match('s.identity_id')}`),
   ])
-  const loaded = new Map<number, LoadedIdentity>()
-  for (const row of rows) loaded.set(row.id, toLoaded(row))
-  for (const group of credentials.rows) {
-    const target = loaded.get(group.identity_id)?.identity.credentials
-    if (!target) continue
-    for (const [
-      id,
-      externalId,
-      type,
-      status,
-      created,
-      expires,
-      lastUsed,
-      lastUsedKnown,
-      rotated,
-      rotationEnabled,
-      isStatic,
-    ] of group.rows) {
-      target.push({
-        id,
-        externalId,
-        type,
-        status,
-        createdAt: dateOf(created),
-        expiresAt: dateOf(expires),
-        lastUsedAt: dateOf(lastUsed),
-        lastUsedKnown,
-        lastRotatedAt: dateOf(rotated),
-        rotationEnabled,
-        isStatic,
-      })
-    }
-  }
-  for (const group of entitlements.rows) {
-    const target = loaded.get(group.identity_id)?.identity.entitlements
-    if (!target) continue
-    for (const [action, resource, accessLevel, sourceKind, sourceRef, conditional] of group.rows) {
-      if (!ACCESS.has(accessLevel)) continue
-      target.push({ action, resource, accessLevel, sourceKind, sourceRef, conditional })
-    }
-  }
-  for (const o of owners.rows) {
-    loaded.get(o.identity_id)?.identity.owners.push({
-      ref: o.owner_ref,
-      role: o.role,
-      kind: o.kind,
-      source: o.source,
-      displayName: o.display_name,
-      active: o.active,
-      canAddCredentials: o.can_add_credentials,
+  for (const [identityId, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] of credentials) {
+    loaded.get(Number(identityId))?.identity.credentials.push({
+      id: Number(id),
+      externalId: externalId!,
+      type: type!,
+      status: status as CredentialInput['status'],
+      createdAt: dateOf(created),
+      expiresAt: dateOf(expires),
+      lastUsedAt: dateOf(lastUsed),
+      lastUsedKnown: lastUsedKnown === 't',
+      lastRotatedAt: dateOf(rotated),
+      rotationEnabled: booleanOf(rotationEnabled),
+      isStatic: isStatic === 't',
     })
   }
-  for (const c of claims.rows) {
-    const target = loaded.get(c.identity_id)
+  for (const [identityId, action, resource, accessLevel, sourceKind, sourceRef, conditional] of entitlements) {
+    if (!ACCESS.has(accessLevel!)) continue
+    loaded.get(Number(identityId))?.identity.entitlements.push({
+      action: action!,
+      resource: resource!,
+      accessLevel: accessLevel as AccessLevel,
+      sourceKind: sourceKind!,
+      sourceRef: sourceRef!,
+      conditional: conditional === 't',
+    })
+  }
+  for (const [identityId, ref, role, kind, source, displayName, active, canAddCredentials] of owners) {
+    loaded.get(Number(identityId))?.identity.owners.push({
+      ref: ref!,
+      role: role as OwnerHintInput['role'],
+      kind: kind as OwnerHintInput['kind'],
+      source: source as OwnerHintInput['source'],
+      displayName: displayName ?? null,
+      active: booleanOf(active),
+      canAddCredentials: canAddCredentials === 't',
+    })
+  }
+  for (const [identityId, kind, userRef, displayName, disabled, decided] of claims) {
+    const target = loaded.get(Number(identityId))
     if (target)
       target.identity.claim = {
-        kind: c.kind,
-        userRef: c.user_ref,
-        displayName: c.display_name,
-        disabled: c.disabled,
-        decidedAt: dateOf(c.decided_ms),
+        kind: kind as ClaimInput['kind'],
+        userRef: userRef!,
+        displayName: displayName!,
+        disabled: disabled === 't',
+        decidedAt: dateOf(decided),
       }
   }
-  for (const f of findings.rows) {
-    loaded
-      .get(f.identity_id)
-      ?.existing.push({ id: f.id, ruleId: f.rule_id, subjectKey: f.subject_key, status: f.status, acceptedUntil: f.accepted_ms })
+  for (const [identityId, id, ruleId, subjectKey, status, accepted] of findings) {
+    loaded.get(Number(identityId))?.existing.push({
+      id: Number(id),
+      ruleId: ruleId!,
+      subjectKey: subjectKey!,
+      status: status as ExistingFinding['status'],
+      acceptedUntil: accepted === null ? null : Number(accepted),
+    })
   }
-  for (const s of scored.rows) {
-    const target = loaded.get(s.identity_id)
+  for (const [identityId] of scored) {
+    const target = loaded.get(Number(identityId))
     if (target) target.scoredBefore = true
   }
-  return [...loaded.values()]
+  return batch
 }
 
-/** A credential row as json_build_array in attachChildren lays it out (times in ms since the epoch). */
-type CredentialTuple = [
-  id: number,
-  externalId: string,
-  type: string,
-  status: CredentialInput['status'],
-  createdMs: number | null,
-  expiresMs: number | null,
-  lastUsedMs: number | null,
-  lastUsedKnown: boolean,
-  rotatedMs: number | null,
-  rotationEnabled: boolean | null,
-  isStatic: boolean,
-]
-type EntitlementTuple = [
-  action: string,
-  resource: string,
-  accessLevel: AccessLevel,
-  sourceKind: string,
-  sourceRef: string,
-  conditional: boolean,
-]
-
-const dateOf = (value: number | null | undefined): Date | null => (typeof value === 'number' ? new Date(value) : null)
+/** A COPY field holding milliseconds since the epoch (see ms), or NULL. */
+const dateOf = (field: string | null | undefined): Date | null => (field === null || field === undefined ? null : new Date(Number(field)))
+const booleanOf = (field: string | null | undefined): boolean | null => (field === null || field === undefined ? null : field === 't')
+const jsonOf = (field: string | null | undefined): unknown => (field === null || field === undefined ? null : JSON.parse(field))
 
 function isoDate(value: unknown): Date | null {
   if (typeof value !== 'string' && typeof value !== 'number') return null
@@ -328,32 +280,35 @@ export function parsePostureInputs(raw: Record<string, unknown> | null): Posture
 
 const ACCESS = new Set<string>(ACCESS_LEVELS)
 
-function toLoaded(row: IdentityRow): LoadedIdentity {
+/** An IDENTITY_SELECT row as it comes from COPY. */
+function toLoaded(row: CopyOutRow): LoadedIdentity {
+  const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
+  const [posture, agentReasons, agentOverride, classifiedIsAgent] = row.slice(13)
   return {
-    xmin: row.xmin,
-    previousClassifiedIsAgent: row.classified_is_agent,
+    xmin: xmin!,
+    previousClassifiedIsAgent: classifiedIsAgent === 't',
     scoredBefore: false,
     existing: [],
     identity: {
-      id: row.id,
-      sourceId: row.source_id,
-      provider: row.provider,
-      kind: row.kind,
-      externalId: row.external_id,
-      displayName: row.display_name,
-      accountId: row.account_id,
-      tags: row.tags ?? {},
-      status: row.status,
-      createdAt: dateOf(row.created_ms),
-      lastUsedAt: dateOf(row.last_used_ms),
-      lastUsedKnown: row.last_used_known,
+      id: Number(id),
+      sourceId: sourceId!,
+      provider: provider!,
+      kind: kind!,
+      externalId: externalId!,
+      displayName: displayName!,
+      accountId: accountId!,
+      tags: (jsonOf(tags) ?? {}) as Record<string, string>,
+      status: status as IdentityInput['status'],
+      createdAt: dateOf(created),
+      lastUsedAt: dateOf(lastUsed),
+      lastUsedKnown: lastUsedKnown === 't',
       credentials: [],
       entitlements: [],
       owners: [],
       claim: null,
-      agentSignals: array<AgentSignal>(row.agent_reasons),
-      agentOverride: row.agent_override,
-      posture: parsePostureInputs(row.posture_inputs),
+      agentSignals: array<AgentSignal>(jsonOf(agentReasons)),
+      agentOverride: agentOverride as 'agent' | 'not_agent' | null,
+      posture: parsePostureInputs(jsonOf(posture) as Record<string, unknown> | null),
     },
   }
 }

@@ -75,15 +75,23 @@ function compareFindings(a: ScoredFinding, b: ScoredFinding): number {
 /** Rounds shares of `total` to integers that sum to round(total), deterministically. */
 function allocate(total: number, shares: number[]): number[] {
   const target = Math.round(total)
-  const sum = shares.reduce((acc, share) => acc + share, 0)
-  if (target === 0 || sum <= 0) return shares.map(() => 0)
-  const exact = shares.map((share) => (share / sum) * target)
-  const result = exact.map(Math.floor)
-  let remaining = target - result.reduce((acc, value) => acc + value, 0)
-  const order = exact
-    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
-    .sort((a, b) => b.remainder - a.remainder || a.index - b.index)
-  for (const { index } of order) {
+  let sum = 0
+  for (const share of shares) sum += share
+  const result = new Array<number>(shares.length).fill(0)
+  if (target === 0 || sum <= 0) return result
+  // Largest remainder first; ties go to the earlier share.
+  const remainders = new Array<number>(shares.length)
+  let remaining = target
+  for (let index = 0; index < shares.length; index += 1) {
+    const exact = (shares[index]! / sum) * target
+    const floor = Math.floor(exact)
+    result[index] = floor
+    remainders[index] = exact - floor
+    remaining -= floor
+  }
+  if (remaining <= 0) return result
+  const order = shares.map((_, index) => index).sort((a, b) => remainders[b]! - remainders[a]! || a - b)
+  for (const index of order) {
     if (remaining <= 0) break
     result[index]! += 1
     remaining -= 1
@@ -94,22 +102,26 @@ function allocate(total: number, shares: number[]): number[] {
 export function computeScore(input: ScoredFinding[], context: ScoreContext): ScoreBreakdown {
   const findings = [...input].sort(compareFindings)
   const exponent = exposureExponent(context)
-  const dimensions = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
-  const rawDimension = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
+  // One pass over the sorted findings gathers, per dimension, the product of (1 − w) and the sum
+  // of log shares, each in the findings' order, so results do not depend on the input order.
+  const remaining = { ownership: 1, privilege: 1, credential_age: 1, monitoring: 1 } as Record<Dimension, number>
+  const logSum = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
   // log(1 − w) of each finding: its share of its dimension, in log space.
-  const logShare = findings.map((finding) => -Math.log1p(-SEVERITY_WEIGHT[finding.severity]))
-  for (const dimension of DIMENSIONS) {
-    let remaining = 1
-    findings.forEach((finding) => {
-      if (finding.dimension === dimension) remaining *= 1 - SEVERITY_WEIGHT[finding.severity]
-    })
-    rawDimension[dimension] = 1 - remaining
-    dimensions[dimension] = Math.round(100 * rawDimension[dimension])
+  const logShare = new Array<number>(findings.length)
+  for (let index = 0; index < findings.length; index += 1) {
+    const finding = findings[index]!
+    const weight = SEVERITY_WEIGHT[finding.severity]
+    logShare[index] = -Math.log1p(-weight)
+    remaining[finding.dimension] *= 1 - weight
+    logSum[finding.dimension] += logShare[index]!
   }
-  let logTotal = 0
+  const dimensions = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
   const dimensionLog = {} as Record<Dimension, number>
+  let logTotal = 0
   for (const dimension of DIMENSIONS) {
-    dimensionLog[dimension] = -Math.log1p(-DIMENSION_WEIGHT[dimension] * rawDimension[dimension])
+    const raw = 1 - remaining[dimension]
+    dimensions[dimension] = Math.round(100 * raw)
+    dimensionLog[dimension] = -Math.log1p(-DIMENSION_WEIGHT[dimension] * raw)
     logTotal += dimensionLog[dimension]
   }
   const riskRaw = 1 - Math.exp(-exponent * logTotal)
@@ -117,16 +129,15 @@ export function computeScore(input: ScoredFinding[], context: ScoreContext): Sco
 
   // Split the risk over findings: by dimension (log share), then within it (log share).
   const riskShares = findings.map((finding, index) => {
-    const dimensionTotal = findings.reduce(
-      (acc, other, otherIndex) => (other.dimension === finding.dimension ? acc + logShare[otherIndex]! : acc),
-      0,
-    )
+    const dimensionTotal = logSum[finding.dimension]
     return dimensionTotal > 0 ? dimensionLog[finding.dimension] * (logShare[index]! / dimensionTotal) : 0
   })
   const riskPoints = allocate(risk, riskShares)
   const dimensionPoints = new Array<number>(findings.length).fill(0)
   for (const dimension of DIMENSIONS) {
-    const indexes = findings.map((finding, index) => (finding.dimension === dimension ? index : -1)).filter((index) => index >= 0)
+    const indexes: number[] = []
+    for (let index = 0; index < findings.length; index += 1) if (findings[index]!.dimension === dimension) indexes.push(index)
+    if (indexes.length === 0) continue
     const points = allocate(
       dimensions[dimension],
       indexes.map((index) => logShare[index]!),

@@ -38,6 +38,9 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (match) => `\\${match}`)
 }
 
+/** No credential sorts after every dated one (index identities_oldest_credential_keyset_idx). */
+const OLDEST_CREDENTIAL_KEY = sql<Date>`coalesce(identities.oldest_credential_at, 'infinity'::timestamptz)`
+
 /** The WHERE clause of a filter, over the `identities` table (or anything aliased `identities`). */
 export function identityWhere(filter: PreparedFilter) {
   return (eb: IdentityEb): Expression<SqlBool> => {
@@ -73,11 +76,14 @@ export function identityWhere(filter: PreparedFilter) {
       and.push(eb('identities.risk_score', '<=', max))
     }
     if (filter.access) and.push(eb('identities.max_access_level', '=', filter.access))
+    // On the sort's key expression, so identities_oldest_credential_keyset_idx serves these too;
+    // the upper bound keeps identities without a credential (key 'infinity') out, as before.
     if (filter.credAgeMin !== undefined) {
-      and.push(eb('identities.oldest_credential_at', '<=', sql<Date>`now() - make_interval(days => ${filter.credAgeMin})`))
+      and.push(eb(OLDEST_CREDENTIAL_KEY, '<=', sql<Date>`now() - make_interval(days => ${filter.credAgeMin})`))
     }
     if (filter.credAgeMax !== undefined) {
-      and.push(eb('identities.oldest_credential_at', '>', sql<Date>`now() - make_interval(days => ${filter.credAgeMax})`))
+      and.push(eb(OLDEST_CREDENTIAL_KEY, '>', sql<Date>`now() - make_interval(days => ${filter.credAgeMax})`))
+      and.push(eb(OLDEST_CREDENTIAL_KEY, '<', sql<Date>`'infinity'::timestamptz`))
     }
     if (filter.dimension || filter.severity || filter.findings === 'open') {
       and.push(
@@ -111,8 +117,7 @@ const SORT_SPECS: Record<IdentitySort, SortSpec> = {
   name: { key: sql`lower(identities.display_name)`, cast: 'text' },
   // Never used counts as the stalest: coalesce to -infinity (index identities_last_used_keyset_idx).
   last_used: { key: sql`coalesce(identities.last_used_at, '-infinity'::timestamptz)`, cast: 'timestamptz' },
-  // No credential sorts after every dated one (index identities_oldest_credential_keyset_idx).
-  oldest_credential: { key: sql`coalesce(identities.oldest_credential_at, 'infinity'::timestamptz)`, cast: 'timestamptz' },
+  oldest_credential: { key: OLDEST_CREDENTIAL_KEY, cast: 'timestamptz' },
 }
 
 interface Cursor {

@@ -1,6 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CopyBuffer, copyField, copyJson } from './copy.js'
+import { useTestDatabase } from '../../test/db.js'
+import { CopyBuffer, copyField, copyJson, copyOut, copyRows, decodeCopyField } from './copy.js'
+
+const database = useTestDatabase()
 
 /** What PostgreSQL's COPY text format makes of a field (the reverse of the escaping). */
 function copyDecode(field: string): string | null {
@@ -39,5 +42,59 @@ describe('COPY text fields', () => {
     expect(chunks.length).toBe(3)
     for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true)
     expect(chunks.join('')).toBe(lines.join('\n') + '\n')
+  })
+})
+
+describe('COPY TO STDOUT (copyOut)', () => {
+  // Any text PostgreSQL can store (no NUL), with the characters COPY escapes made likely.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary' }).map((value) => value.replaceAll('\u0000', '')),
+    fc.string({ unit: fc.constantFrom('\\', '\t', '\n', '\r', '\b', '\f', '\v', '\u0001', '\u001f', 'N', 'a', 'é', '😀', ' ') }),
+  )
+
+  it('reads back exactly what was stored, whatever the text, NULLs and JSON included', async () => {
+    const pool = database.current.pool
+    await pool.query('create table copy_out_check (n int, t text, j json, b boolean)')
+    const rowsOf = fc.array(fc.tuple(fc.option(text), fc.option(fc.jsonValue()), fc.option(fc.boolean())), { maxLength: 30 })
+    await fc.assert(
+      fc.asyncProperty(rowsOf, async (rows) => {
+        await pool.query('truncate copy_out_check')
+        const buffer = new CopyBuffer()
+        rows.forEach(([t, j, b], index) => buffer.row([String(index), copyField(t), j === null ? '\\N' : copyJson(j), copyField(b)]))
+        const client = await pool.connect()
+        try {
+          await copyRows(client, 'copy_out_check', ['n', 't', 'j', 'b'], buffer)
+        } finally {
+          client.release()
+        }
+        const read = await copyOut(pool, 'select n, t, j, b from copy_out_check order by n')
+        // What the driver reads through the ordinary protocol is the reference.
+        const expected = await pool.query<{ n: number; t: string | null; j: string | null; b: boolean | null }>(
+          'select n, t, j::text as j, b from copy_out_check order by n',
+        )
+        expect(read).toEqual(expected.rows.map((row) => [String(row.n), row.t, row.j, row.b === null ? null : row.b ? 't' : 'f']))
+        expect(read.map((row) => row[1])).toEqual(rows.map(([t]) => t))
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('returns no rows for an empty result, and one empty field for an empty string', async () => {
+    const pool = database.current.pool
+    expect(await copyOut(pool, 'select 1 where false')).toEqual([])
+    expect(await copyOut(pool, "select ''")).toEqual([['']])
+    expect(await copyOut(pool, "select null::text, 'a'")).toEqual([[null, 'a']])
+  })
+
+  it('decodes every escape COPY writes', () => {
+    expect(decodeCopyField('\\N')).toBeNull()
+    expect(decodeCopyField('a\\\\b\\tc\\nd\\re\\bf\\fg\\vh')).toBe('a\\b\tc\nd\re\bf\fg\vh')
+    expect(decodeCopyField('\\\\N')).toBe('\\N')
+  })
+
+  it('fails with PostgreSQL\'s message and leaves the pool usable', async () => {
+    const pool = database.current.pool
+    await expect(copyOut(pool, 'select no_such_column from copy_out_check')).rejects.toThrow(/no_such_column/)
+    expect(await copyOut(pool, 'select 42')).toEqual([['42']])
   })
 })

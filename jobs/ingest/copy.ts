@@ -1,11 +1,14 @@
 /**
- * COPY … FROM STDIN in PostgreSQL's text format, over pg-copy-streams. The fastest way to
- * move many rows into PostgreSQL from Node: no per-row parameters, no 65,535-parameter limit.
+ * COPY in PostgreSQL's text format, over pg-copy-streams, both ways. FROM STDIN is the fastest
+ * way to move many rows into PostgreSQL from Node: no per-row parameters, no 65,535-parameter
+ * limit. TO STDOUT is the cheapest way to read many small rows out: PostgreSQL only runs each
+ * column's output function, and Node splits text instead of the driver building an object per
+ * row (docs/decisions/033).
  */
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 
 export type CopyValue = string | number | boolean | Date | null | undefined
 
@@ -94,4 +97,56 @@ export async function copyRows(client: pg.PoolClient | pg.Client, table: string,
   if (rows.length === 0) return
   const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`))
   await pipeline(Readable.from(rows.chunks()), stream)
+}
+
+/** A row read with copyOut: its fields in select-list order, null for SQL NULL. */
+export type CopyOutRow = (string | null)[]
+
+const ESCAPED: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
+
+/**
+ * One field of COPY TO's text format back to its value. PostgreSQL writes NULL as \N and
+ * escapes only the backslash, the delimiter (tab) and the control characters \b \f \n \r \t \v;
+ * every other character stands as it is.
+ */
+export function decodeCopyField(field: string): string | null {
+  if (field === '\\N') return null
+  if (!field.includes('\\')) return field
+  return field.replace(/\\(.)/gs, (_, char: string) => ESCAPED[char] ?? char)
+}
+
+/**
+ * Runs `select` (a query without parameters: COPY takes none, so callers inline only numbers
+ * they have checked) as COPY … TO STDOUT and returns its rows. The whole result is held at
+ * once, so this is for bounded reads such as one scoring batch.
+ */
+export async function copyOut(pool: pg.Pool, select: string): Promise<CopyOutRow[]> {
+  const client = await pool.connect()
+  let failed = false
+  try {
+    const chunks: Buffer[] = []
+    for await (const chunk of client.query(copyTo(`copy (${select}) to stdout`))) chunks.push(chunk as Buffer)
+    const text = Buffer.concat(chunks).toString('utf8')
+    const rows: CopyOutRow[] = []
+    let start = 0
+    while (start < text.length) {
+      let end = text.indexOf('\n', start)
+      if (end < 0) end = text.length
+      // Decoded in place: most fields have no escape, and a second array per row is garbage.
+      const fields: CopyOutRow = text.slice(start, end).split('\t')
+      for (let index = 0; index < fields.length; index += 1) {
+        const field = fields[index]!
+        if (field === '\\N' || field.includes('\\')) fields[index] = decodeCopyField(field)
+      }
+      rows.push(fields)
+      start = end + 1
+    }
+    return rows
+  } catch (error) {
+    // A connection that failed mid-COPY may be unusable: let the pool discard it.
+    failed = true
+    throw error
+  } finally {
+    client.release(failed)
+  }
 }

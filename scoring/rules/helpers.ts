@@ -12,8 +12,24 @@ export function daysBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / DAY_MS)
 }
 
+/**
+ * Evidence names the same few dates many times: a credential's creation date appears in every
+ * credential rule's evidence. Date#toISOString is slow next to a Map lookup, so recent
+ * conversions are kept (a bounded cache, emptied whenever it grows past its limit).
+ */
+const isoCache = new Map<number, string>()
+const ISO_CACHE_LIMIT = 4096
+
 export function iso(date: Date | null): string | null {
-  return date ? date.toISOString() : null
+  if (!date) return null
+  const time = date.getTime()
+  let text = isoCache.get(time)
+  if (text === undefined) {
+    if (isoCache.size >= ISO_CACHE_LIMIT) isoCache.clear()
+    text = date.toISOString()
+    isoCache.set(time, text)
+  }
+  return text
 }
 
 export function accessRank(level: AccessLevel | null): number {
