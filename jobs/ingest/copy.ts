@@ -132,11 +132,14 @@ export async function copyOut(pool: pg.Pool, select: string): Promise<CopyOutRow
     while (start < text.length) {
       let end = text.indexOf('\n', start)
       if (end < 0) end = text.length
-      // Decoded in place: most fields have no escape, and a second array per row is garbage.
-      const fields: CopyOutRow = text.slice(start, end).split('\t')
-      for (let index = 0; index < fields.length; index += 1) {
-        const field = fields[index]!
-        if (field === '\\N' || field.includes('\\')) fields[index] = decodeCopyField(field)
+      const line = text.slice(start, end)
+      const fields: CopyOutRow = line.split('\t')
+      // Decoded in place, and only in a line with a backslash (an escape or a NULL): most have none.
+      if (line.includes('\\')) {
+        for (let index = 0; index < fields.length; index += 1) {
+          const field = fields[index]!
+          if (field.includes('\\')) fields[index] = decodeCopyField(field)
+        }
       }
       rows.push(fields)
       start = end + 1
