@@ -13,6 +13,7 @@ import * as searchIndex from './2026-11-21T0190_search_index.js'
 import * as scoringWritePath from './2026-11-22T0100_scoring_write_path.js'
 import * as derivedRowsCascade from './2026-11-22T0200_derived_rows_cascade.js'
 import * as findingsEvidenceJson from './2026-11-22T0300_findings_evidence_json.js'
+import * as dropDuplicateCredentialAgeIndex from './2026-12-02T0100_drop_duplicate_credential_age_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0100_scoring_write_path': scoringWritePath,
   '2026-11-22T0200_derived_rows_cascade': derivedRowsCascade,
   '2026-11-22T0300_findings_evidence_json': findingsEvidenceJson,
+  '2026-12-02T0100_drop_duplicate_credential_age_index': dropDuplicateCredentialAgeIndex,
 }
