@@ -109,6 +109,11 @@ function int(value: number): string {
   return String(value)
 }
 
+/** An int8[] literal of checked ids, for `= any(…)`. */
+function idArray(ids: number[]): string {
+  return `'{${ids.map(int).join(',')}}'::int8[]`
+}
+
 function poolFor(db: Kysely<Database>): pg.Pool {
   const pool = poolOf(db)
   if (!pool) throw new Error('The scoring pass needs a database opened with connectDatabase (db/connection.ts), not a transaction.')
@@ -119,14 +124,14 @@ function poolFor(db: Kysely<Database>): pg.Pool {
 export async function fetchPendingBatch(db: Kysely<Database>, afterId: number, limit: number): Promise<LoadedIdentity[]> {
   const pool = poolFor(db)
   const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${int(afterId)} order by i.id limit ${int(limit)}`)
-  return attachChildren(db, pool, rows.map(toLoaded))
+  return attachChildren(pool, rows.map(toLoaded))
 }
 
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
   if (ids.length === 0) return []
   const pool = poolFor(db)
-  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.id = any('{${ids.map(int).join(',')}}'::int8[]) order by i.id`)
-  return attachChildren(db, pool, rows.map(toLoaded))
+  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.id = any(${idArray(ids)}) order by i.id`)
+  return attachChildren(pool, rows.map(toLoaded))
 }
 
 /**
@@ -135,7 +140,7 @@ export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): 
  * range, which PostgreSQL serves with one index range scan instead of thousands of lookups; a
  * sparse batch reads by id list.
  */
-async function attachChildren(db: Kysely<Database>, pool: pg.Pool, batch: LoadedIdentity[]): Promise<LoadedIdentity[]> {
+async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<LoadedIdentity[]> {
   if (batch.length === 0) return []
   const loaded = new Map<number, LoadedIdentity>()
   for (const item of batch) loaded.set(item.identity.id, item)
@@ -144,7 +149,7 @@ async function attachChildren(db: Kysely<Database>, pool: pg.Pool, batch: Loaded
   const high = ids[ids.length - 1]!
   const dense = high - low + 1 <= ids.length * 2
   const match = (column: string) =>
-    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any('{${ids.map(int).join(',')}}'::int8[])`
+    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
     copyOut(
       pool,
