@@ -3,10 +3,9 @@
  * `leash audit export [--since <time>]` writes the trail as JSON lines (one event per line) for a SIEM.
  */
 import type { Command } from 'commander'
-import { auditJsonLines } from '../db/audit-export.js'
-import { verifyAuditChain } from '../db/audit.js'
-import { openDatabase } from '../db/open.js'
 import { LeashError } from './errors.js'
+
+// The database layer is imported when a subcommand runs, so --help and argument errors stay instant.
 
 export function registerAuditCommand(program: Command): void {
   const audit = program.command('audit').description('Check and export the tamper-evident audit trail.')
@@ -17,6 +16,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--expect-head <seq:hash>', 'also require this event (recorded earlier, e.g. from an export) to still head the chain at its position')
     .action(async (options: { expectHead?: string }) => {
       const expectHead = options.expectHead ? parseHead(options.expectHead) : undefined
+      const [{ openDatabase }, { verifyAuditChain }] = await Promise.all([import('../db/open.js'), import('../db/audit.js')])
       const database = await openDatabase({ applicationName: 'leash-audit' })
       try {
         const result = await verifyAuditChain(database.db, { expectHead })
@@ -42,6 +42,7 @@ export function registerAuditCommand(program: Command): void {
     .action(async (options: { since?: string; afterSeq?: string }) => {
       const since = options.since ? parseSince(options.since) : undefined
       const afterSeq = options.afterSeq ? parseSeq(options.afterSeq) : 0
+      const [{ openDatabase }, { auditJsonLines }] = await Promise.all([import('../db/open.js'), import('../db/audit-export.js')])
       const database = await openDatabase({ applicationName: 'leash-audit' })
       try {
         for await (const line of auditJsonLines(database.db, { since, afterSeq })) {

@@ -1,11 +1,12 @@
 /**
  * `leash`: one entry point for the web app, the workers and the operator's commands.
- * Each command lives in its own module and registers itself here.
+ * Each command lives in its own module and registers itself here. A command's module holds only
+ * its arguments; what it runs is imported when it runs, so `leash --help` and argument errors
+ * answer at once instead of after the whole application has loaded.
  */
 import { Command, CommanderError } from 'commander'
 import { registerAuditCommand } from './audit.js'
 import { registerMigrateCommand } from './migrate.js'
-import { addDemoOption } from '../jobs/demo/scan-command.js'
 import { registerScanCommand } from './scan.js'
 import { registerStartCommand } from './start.js'
 import { registerWorkerCommand } from './worker.js'
@@ -20,7 +21,7 @@ const program = new Command('leash')
 
 registerStartCommand(program)
 registerMigrateCommand(program)
-addDemoOption(registerScanCommand(program))
+registerScanCommand(program)
 registerWorkerCommand(program)
 registerAuditCommand(program)
 

@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
-import { openDatabase } from '../db/open.js'
 
 export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description('Apply pending database migrations (DATABASE_URL, or the embedded database) and exit.')
     .action(async () => {
+      // Imported here, not at the top, so `leash --help` does not load the database layer.
+      const { openDatabase } = await import('../db/open.js')
       const database = await openDatabase({ migrate: false, log: (line) => console.log(line) })
       try {
         const { migrateToLatest } = await import('../db/migrate.js')

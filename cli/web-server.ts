@@ -11,6 +11,7 @@ import type { AppLoadContext, ServerBuild } from '@remix-run/node'
 import express from 'express'
 import type { LeashServices } from '../app/load-context.js'
 import { LeashError } from './errors.js'
+import { explainListenError } from './port.js'
 import { csrfProtection, securityHeaders } from './web-security.js'
 
 export interface WebServer {
@@ -68,15 +69,7 @@ export async function startWebServer(options: {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(options.port, host)
     listening.once('listening', () => resolve(listening))
-    listening.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(new LeashError(`Port ${options.port} is already in use.`, `Stop the program using it, or choose another port: PORT=${options.port + 1} npm start`))
-      } else if (error.code === 'EACCES') {
-        reject(new LeashError(`Not allowed to listen on port ${options.port}.`, 'Choose a port above 1024: PORT=3000 npm start'))
-      } else {
-        reject(error)
-      }
-    })
+    listening.once('error', (error: NodeJS.ErrnoException) => reject(explainListenError(error, options.port)))
   })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port

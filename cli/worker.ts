@@ -3,10 +3,10 @@
  * the database (DATABASE_URL) until stopped; start as many as you like, on any machine.
  */
 import type { Command } from 'commander'
-import { openDatabase } from '../db/open.js'
-import { startScanQueue, startScanWorkers } from '../jobs/queue.js'
 import { LeashError } from './errors.js'
 import { onShutdown } from './shutdown.js'
+
+// The database and the queue are imported when the command runs, so --help stays instant.
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -20,6 +20,7 @@ export function registerWorkerCommand(program: Command): void {
         throw new LeashError(`--concurrency "${options.concurrency}" is not valid.`, 'Use a whole number from 1 to 32.')
       }
       const log = (line: string) => console.log(`leash worker: ${line}`)
+      const [{ openDatabase }, { startScanQueue, startScanWorkers }] = await Promise.all([import('../db/open.js'), import('../jobs/queue.js')])
       const database = await openDatabase({ log, applicationName: 'leash-worker', poolSize: concurrency * 2 + 2 })
       onShutdown(() => database.close())
       const queue = await startScanQueue({ url: database.url, db: database.db, log })

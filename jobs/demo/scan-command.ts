@@ -5,26 +5,17 @@
  * --json, stdout holds one summary object per source (`leash scan`'s format); a line per
  * source on stderr compares what was found with what the seed declares.
  */
-import type { Command } from 'commander'
 import type { Kysely } from 'kysely'
 import type { Provider } from '../../connectors/contract.js'
 import type { OpenDatabase } from '../../db/open.js'
 import type { Database } from '../../db/schema.js'
 import { LeashError } from '../../cli/errors.js'
-import { runScanCommand, type ScanCommandOptions } from '../../cli/scan.js'
+import { runScanCommand, type ScanCommandOptions } from '../../cli/scan-run.js'
 import { backfillDemoHistory } from './history.js'
 import { prepareDemoEstate } from './prepare.js'
 
 export interface DemoScanOptions extends ScanCommandOptions {
   demo?: boolean
-}
-
-/** Adds `--demo` to the `scan` command (cli/scan.ts runs runDemoScan when it is given). */
-export function addDemoOption(scan: Command): Command {
-  return scan.option(
-    '--demo',
-    'start the demo stand-ins in this process, register the demo sources, scan them and exit (no cloud account needed)',
-  )
 }
 
 export interface DeclaredCheck {
