@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- score [--identities N] [--json] [--batch-size B]`
+ * `npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate]`
  *
  * Scores N identities (default 1,000,000) already in PostgreSQL, each with 3 credentials,
  * 10 entitlements, owners for most and AI-agent signals for some, and prints the time and the
@@ -10,6 +10,10 @@
  * identities is reused, and each run scores a fresh copy of it (`leash_bench_run`, dropped
  * afterwards), so every run measures the same full pass over the same on-disk state. With
  * LEASH_BENCH_DATABASE_URL the named database is scored in place after clearing derived state.
+ *
+ * With --reevaluate, a second pass follows a day later by the pass's clock: nothing is flagged,
+ * every identity is due for its daily re-evaluation (scoring/reevaluation.ts). Its time is
+ * printed as well, and the JSON line gains `reevaluateSeconds` and `reevaluated`.
  */
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -24,19 +28,21 @@ interface Args {
   identities: number
   json: boolean
   batchSize: number | undefined
+  reevaluate: boolean
 }
 
 function parseArgs(args: string[]): Args {
-  const parsed: Args = { identities: 1_000_000, json: false, batchSize: undefined }
+  const parsed: Args = { identities: 1_000_000, json: false, batchSize: undefined, reevaluate: false }
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]
     if (arg === '--json') parsed.json = true
+    else if (arg === '--reevaluate') parsed.reevaluate = true
     else if (arg === '--identities' || arg === '--batch-size') {
       const value = Number(args[(index += 1)])
       if (!Number.isInteger(value) || value < 1) throw new Error(`${arg} needs a positive whole number, e.g. ${arg} 100000`)
       if (arg === '--identities') parsed.identities = value
       else parsed.batchSize = value
-    } else throw new Error(`unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B]`)
+    } else throw new Error(`unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate]`)
   }
   return parsed
 }
@@ -170,8 +176,10 @@ export async function run(argv: string[]): Promise<void> {
       peakRss = Math.max(peakRss, process.memoryUsage().rss)
     }, 50)
     let lastLogged = 0
+    const now = new Date()
     const started = process.hrtime.bigint()
     const result = await scorePendingIdentities(db, {
+      now,
       batchSize: args.batchSize,
       onProgress: (scored) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss)
@@ -190,7 +198,18 @@ export async function run(argv: string[]): Promise<void> {
       `Scored ${result.scored.toLocaleString('en')} identities in ${seconds.toFixed(1)} s ` +
         `(${Math.round(result.scored / seconds).toLocaleString('en')}/s), ${findings.rows[0]?.n.toLocaleString('en')} findings, peak RSS ${peakRssMb} MB.`,
     )
-    if (args.json) console.log(JSON.stringify({ identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }))
+    const summary: Record<string, number> = { identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }
+    if (args.reevaluate) {
+      await sql`checkpoint`.execute(db).catch(() => {})
+      const dayLater = new Date(now.getTime() + 25 * 3_600_000)
+      const reStarted = process.hrtime.bigint()
+      const again = await scorePendingIdentities(db, { now: dayLater, batchSize: args.batchSize })
+      const reSeconds = Number(process.hrtime.bigint() - reStarted) / 1e9
+      log(`Re-evaluated ${again.scored.toLocaleString('en')} unchanged identities a day later in ${reSeconds.toFixed(1)} s (${Math.round(again.scored / reSeconds).toLocaleString('en')}/s).`)
+      summary.reevaluated = again.scored
+      summary.reevaluateSeconds = Math.round(reSeconds * 100) / 100
+    }
+    if (args.json) console.log(JSON.stringify(summary))
   } finally {
     await target.close()
     await server.stop()

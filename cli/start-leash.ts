@@ -9,6 +9,7 @@ import { scanServices, startScanQueue, startScanWorkers } from '../jobs/queue.js
 import { startDemoEstate } from '../jobs/demo/start.js'
 import { startRevocationExpirySweep } from '../jobs/revocation/expiry-sweep.js'
 import { startScheduler } from '../jobs/scheduler.js'
+import { reevaluationIntervalMs } from '../scoring/reevaluation.js'
 import { ensureAppBuilt } from './build-app.js'
 import { applyConfigFile } from './config-file.js'
 import { LeashError } from './errors.js'
@@ -27,6 +28,7 @@ export interface StartOptions {
 export async function startLeash(options: StartOptions): Promise<void> {
   const { port } = options
   const webProcesses = webProcessCount()
+  reevaluationIntervalMs() // a wrong LEASH_REEVALUATE_HOURS fails now, not at the first scoring pass
   const log = (line: string) => console.log(`leash: ${line}`)
   log('starting …')
   checkOidcSettings()

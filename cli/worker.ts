@@ -20,7 +20,12 @@ export function registerWorkerCommand(program: Command): void {
         throw new LeashError(`--concurrency "${options.concurrency}" is not valid.`, 'Use a whole number from 1 to 32.')
       }
       const log = (line: string) => console.log(`leash worker: ${line}`)
-      const [{ openDatabase }, { startScanQueue, startScanWorkers }] = await Promise.all([import('../db/open.js'), import('../jobs/queue.js')])
+      const [{ openDatabase }, { startScanQueue, startScanWorkers }, { reevaluationIntervalMs }] = await Promise.all([
+        import('../db/open.js'),
+        import('../jobs/queue.js'),
+        import('../scoring/reevaluation.js'),
+      ])
+      reevaluationIntervalMs() // a wrong LEASH_REEVALUATE_HOURS fails now, not at the first scoring pass
       const database = await openDatabase({ log, applicationName: 'leash-worker', poolSize: concurrency * 2 + 2 })
       onShutdown(() => database.close())
       const queue = await startScanQueue({ url: database.url, db: database.db, log })

@@ -77,6 +77,28 @@ describe('syncConfiguredSources', () => {
     ])
   })
 
+  it('marks a source\'s identities for scoring when its thresholds change, and only then', async () => {
+    const { db } = database.current
+    const config = (thresholds: string) =>
+      parseConfig(`sources:\n  - { name: limits, provider: azure, thresholds: ${thresholds}, settings: { tenantId: ${TENANT} } }\n  - { name: other, provider: azure, settings: { tenantId: ${TENANT} } }\n`)
+    await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 90 }'))
+    const sources = await db.selectFrom('sources').select(['id', 'name']).where('name', 'in', ['limits', 'other']).execute()
+    const idOf = (name: string) => sources.find((s) => s.name === name)!.id
+    for (const name of ['limits', 'other']) {
+      await db
+        .insertInto('identities')
+        .values({ source_id: idOf(name), provider: 'entra', kind: 'service_principal', external_id: `sp-${name}`, display_name: name, account_id: TENANT, needs_scoring: false })
+        .execute()
+    }
+    const flagged = async () =>
+      (await db.selectFrom('identities').select('display_name').where('needs_scoring', '=', true).where('external_id', 'like', 'sp-%').orderBy('display_name').execute()).map((r) => r.display_name)
+
+    await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 90 }'))
+    expect(await flagged()).toEqual([])
+    await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 30 }'))
+    expect(await flagged()).toEqual(['limits'])
+  })
+
   it('will not take over a source created on the Sources page', async () => {
     const { db } = database.current
     await db.insertInto('sources').values({ name: 'ui-made', provider: 'azure', origin: 'ui' }).execute()

@@ -7,6 +7,7 @@
  * or the NAMES of environment variables), validated by the provider's own schema.
  */
 import { readFile } from 'node:fs/promises'
+import { isDeepStrictEqual } from 'node:util'
 import type { Kysely } from 'kysely'
 import { validate as validateCron } from 'node-cron'
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
@@ -202,7 +203,7 @@ function rangeLine(node: unknown, lineCounter: LineCounter): number | null {
  */
 export async function syncConfiguredSources(db: Kysely<Database>, sources: SourceConfig[]): Promise<{ created: number; updated: number; disabled: number }> {
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('sources').select(['id', 'name', 'origin']).execute()
+    const existing = await trx.selectFrom('sources').select(['id', 'name', 'origin', 'thresholds']).execute()
     const byName = new Map(existing.map((s) => [s.name, s]))
     let created = 0
     let updated = 0
@@ -225,6 +226,10 @@ export async function syncConfiguredSources(db: Kysely<Database>, sources: Sourc
           )
         }
         await trx.updateTable('sources').set(values).where('id', '=', current.id).execute()
+        // New limits apply to what is stored now, not only to what the next scan changes.
+        if (!isDeepStrictEqual(current.thresholds, source.thresholds)) {
+          await trx.updateTable('identities').set({ needs_scoring: true }).where('source_id', '=', current.id).where('needs_scoring', '=', false).execute()
+        }
         updated++
       } else {
         await trx

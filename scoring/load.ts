@@ -84,6 +84,33 @@ export interface ExistingFinding {
   subjectKey: string
   status: 'open' | 'accepted' | 'unknown' | 'resolved'
   acceptedUntil: number | null
+  /** What the pass last wrote, to leave a finding untouched when nothing about it changed. */
+  credentialId: number | null
+  dimension: string
+  severity: string
+  nhi: string | null
+  /** The evidence as stored: json keeps the text JSON.stringify wrote. */
+  evidenceJson: string
+}
+
+/** The score columns of an identity as the last pass wrote them (see IDENTITY_UPDATE). */
+export interface StoredPosture {
+  needsScoring: boolean
+  isAgent: boolean
+  agentConfidence: number | null
+  agentPlatform: string | null
+  ownerRef: string | null
+  ownerKind: string | null
+  ownerSource: string | null
+  ownerStatus: string | null
+  risk: number | null
+  ownership: number | null
+  privilege: number | null
+  credentialAge: number | null
+  monitoring: number | null
+  maxAccessLevel: string | null
+  credentialCount: number | null
+  oldestCredentialAt: number | null
 }
 
 export interface LoadedIdentity {
@@ -92,6 +119,9 @@ export interface LoadedIdentity {
   xmin: string
   previousClassifiedIsAgent: boolean
   scoredBefore: boolean
+  /** identity_scores.breakdown as stored (json text), when scoredBefore. */
+  storedBreakdown: string | null
+  stored: StoredPosture
   existing: ExistingFinding[]
 }
 
@@ -101,7 +131,10 @@ const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
 /** Fields of IDENTITY_SELECT, in order (see toLoaded). */
 const IDENTITY_SELECT = `select i.id, i.xmin::text, i.source_id, i.provider, i.kind, i.external_id, i.display_name, i.account_id,
   i.tags, i.status, ${ms('i.created_at')}, ${ms('i.last_used_at')}, i.last_used_known,
-  i.posture_inputs, i.agent_reasons, i.agent_override, i.classified_is_agent from identities i`
+  i.posture_inputs, i.agent_reasons, i.agent_override, i.classified_is_agent,
+  i.needs_scoring, i.is_agent, i.agent_confidence, i.agent_platform, i.owner_ref, i.owner_kind, i.owner_source, i.owner_status,
+  i.risk_score, i.score_ownership, i.score_privilege, i.score_credential_age, i.score_monitoring, i.max_access_level,
+  i.credential_count, ${ms('i.oldest_credential_at')} from identities i`
 
 /** COPY takes no parameters: only whole numbers checked here are written into its text. */
 function int(value: number): string {
@@ -120,10 +153,25 @@ function poolFor(db: Kysely<Database>): pg.Pool {
   return pool
 }
 
-/** The next batch of identities flagged needs_scoring, after `afterId` (keyset on the partial index). */
-export async function fetchPendingBatch(db: Kysely<Database>, afterId: number, limit: number): Promise<LoadedIdentity[]> {
+/**
+ * The next batch of identities to score after `afterId`: those flagged needs_scoring (keyset on
+ * the partial index) and, with `dueBefore`, those last scored before it (keyset on the scores'
+ * primary key). Each side yields at most `limit` ids past the key, so a batch never reads more.
+ */
+export async function fetchPendingBatch(
+  db: Kysely<Database>,
+  batch: { afterId: number; limit: number; dueBefore: Date | null },
+): Promise<LoadedIdentity[]> {
   const pool = poolFor(db)
-  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${int(afterId)} order by i.id limit ${int(limit)}`)
+  const after = int(batch.afterId)
+  const limit = int(batch.limit)
+  const flagged = `select id from identities where needs_scoring and id > ${after} order by id limit ${limit}`
+  const select = batch.dueBefore
+    ? `${IDENTITY_SELECT} where i.id in (select id from ((${flagged}) union (select identity_id from identity_scores
+        where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0) and identity_id > ${after}
+        order by identity_id limit ${limit})) pending order by id limit ${limit}) order by i.id`
+    : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after} order by i.id limit ${limit}`
+  const rows = await copyOut(pool, select)
   return attachChildren(pool, rows.map(toLoaded))
 }
 
@@ -178,9 +226,10 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
     ),
     copyOut(
       pool,
-      `select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')} from findings f where ${match('f.identity_id')}`,
+      `select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')}, f.credential_id, f.dimension, f.severity, f.nhi, f.evidence
+      from findings f where ${match('f.identity_id')}`,
     ),
-    copyOut(pool, `select s.identity_id from identity_scores s where ${match('s.identity_id')}`),
+    copyOut(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
   ])
   for (const [identityId, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] of credentials) {
     loaded.get(Number(identityId))?.identity.credentials.push({
@@ -230,18 +279,26 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
         decidedAt: dateOf(decided),
       }
   }
-  for (const [identityId, id, ruleId, subjectKey, status, accepted] of findings) {
+  for (const [identityId, id, ruleId, subjectKey, status, accepted, credentialId, dimension, severity, nhi, evidence] of findings) {
     loaded.get(Number(identityId))?.existing.push({
       id: Number(id),
       ruleId: ruleId!,
       subjectKey: subjectKey!,
       status: status as ExistingFinding['status'],
-      acceptedUntil: accepted === null ? null : Number(accepted),
+      acceptedUntil: numberOf(accepted),
+      credentialId: numberOf(credentialId),
+      dimension: dimension!,
+      severity: severity!,
+      nhi: nhi ?? null,
+      evidenceJson: evidence!,
     })
   }
-  for (const [identityId] of scored) {
+  for (const [identityId, breakdown] of scored) {
     const target = loaded.get(Number(identityId))
-    if (target) target.scoredBefore = true
+    if (target) {
+      target.scoredBefore = true
+      target.storedBreakdown = breakdown ?? null
+    }
   }
   return batch
 }
@@ -249,6 +306,7 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
 /** A COPY field holding milliseconds since the epoch (see ms), or NULL. */
 const dateOf = (field: string | null | undefined): Date | null => (field === null || field === undefined ? null : new Date(Number(field)))
 const booleanOf = (field: string | null | undefined): boolean | null => (field === null || field === undefined ? null : field === 't')
+const numberOf = (field: string | null | undefined): number | null => (field === null || field === undefined ? null : Number(field))
 const jsonOf = (field: string | null | undefined): unknown => (field === null || field === undefined ? null : JSON.parse(field))
 
 function isoDate(value: unknown): Date | null {
@@ -288,11 +346,32 @@ const ACCESS = new Set<string>(ACCESS_LEVELS)
 /** An IDENTITY_SELECT row as it comes from COPY. */
 function toLoaded(row: CopyOutRow): LoadedIdentity {
   const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
-  const [posture, agentReasons, agentOverride, classifiedIsAgent] = row.slice(13)
+  const [posture, agentReasons, agentOverride, classifiedIsAgent, needsScoring, isAgent, confidence, platform, ownerRef, ownerKind, ownerSource, ownerStatus] =
+    row.slice(13)
+  const [risk, ownership, privilege, credentialAge, monitoring, maxAccessLevel, credentialCount, oldestCredential] = row.slice(25)
   return {
     xmin: xmin!,
     previousClassifiedIsAgent: classifiedIsAgent === 't',
     scoredBefore: false,
+    storedBreakdown: null,
+    stored: {
+      needsScoring: needsScoring === 't',
+      isAgent: isAgent === 't',
+      agentConfidence: numberOf(confidence),
+      agentPlatform: platform ?? null,
+      ownerRef: ownerRef ?? null,
+      ownerKind: ownerKind ?? null,
+      ownerSource: ownerSource ?? null,
+      ownerStatus: ownerStatus ?? null,
+      risk: numberOf(risk),
+      ownership: numberOf(ownership),
+      privilege: numberOf(privilege),
+      credentialAge: numberOf(credentialAge),
+      monitoring: numberOf(monitoring),
+      maxAccessLevel: maxAccessLevel ?? null,
+      credentialCount: numberOf(credentialCount),
+      oldestCredentialAt: numberOf(oldestCredential),
+    },
     existing: [],
     identity: {
       id: Number(id),

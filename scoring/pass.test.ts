@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely'
 import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
 import { scoreIdentities, scorePendingIdentities } from './pass.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
+import { getIdentityDetail } from '../db/queries/identity-detail.js'
 
 const database = useTestDatabase()
 const NOW = new Date('2026-06-01T00:00:00Z')
@@ -370,6 +371,98 @@ describe('scoring pass on PostgreSQL', () => {
       .set({ value: json([]) })
       .where('key', '=', 'departed_owners')
       .execute()
+  })
+
+  it('scores an unchanged identity again once a day, so a key that passes its maximum age gets its finding', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'ageing')
+    const id = await identity(db, sourceId, { name: 'ageing-key', keyAgeDays: 80 })
+    const others = await db.selectFrom('identities').select('id').where('id', '<>', id).execute()
+    // Only this identity: the others in this file's database are scored now, with this pass's clock.
+    if (others.length) await scoreIdentities(db, others.map((o) => o.id), { now: NOW })
+    await scorePendingIdentities(db, { now: NOW })
+    const tooOld = async () => (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')
+    expect(await tooOld()).toBeUndefined()
+
+    // Within the interval nothing is due: the scan changed nothing, so nothing is scored.
+    const hourLater = new Date(NOW.getTime() + 3_600_000)
+    expect(await scorePendingIdentities(db, { now: hourLater })).toEqual({ scored: 0 })
+
+    // Fifteen days on, with still no change to the identity, the key is 95 days old.
+    const later = new Date(NOW.getTime() + 15 * 86_400_000)
+    const progress: [number, number][] = []
+    const result = await scorePendingIdentities(db, { now: later, onProgress: (done, total) => progress.push([done, total]) })
+    expect(result.scored).toBe(others.length + 1)
+    expect(progress.at(-1)).toEqual([others.length + 1, others.length + 1])
+    expect(await tooOld()).toMatchObject({ status: 'open', first_seen_at: later, evidence: { ageDays: 95, limitDays: 90 } })
+    expect(await row(db, id)).toMatchObject({ needs_scoring: false })
+    const score = await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', id).executeTakeFirstOrThrow()
+    expect(score.computed_at).toEqual(later)
+
+    // A shorter interval re-evaluates sooner; the next pass after that has nothing left.
+    const twoHoursOn = new Date(later.getTime() + 2 * 3_600_000)
+    expect(await scorePendingIdentities(db, { now: twoHoursOn, reevaluateAfterMs: 3_600_000 })).toEqual({ scored: others.length + 1 })
+    expect(await scorePendingIdentities(db, { now: twoHoursOn, reevaluateAfterMs: 3_600_000 })).toEqual({ scored: 0 })
+  })
+
+  it('leaves what a re-evaluation confirms as it is, and rewrites only what changed', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'quiet')
+    const steady = await identity(db, sourceId, { name: 'steady-admin', keyAgeDays: 10, admin: true })
+    const ageing = await identity(db, sourceId, { name: 'ageing-admin', keyAgeDays: 200, admin: true })
+    const drifted = await identity(db, sourceId, { name: 'drifted', keyAgeDays: 10 })
+    const all = (await db.selectFrom('identities').select('id').execute()).map((r) => r.id)
+    await scoreIdentities(db, all, { now: NOW })
+    // A column that no longer says what the pass would write (edited by hand, say) is put right.
+    await db.updateTable('identities').set({ owner_ref: 'someone-else@example.com', risk_score: 1 }).where('id', '=', drifted).execute()
+    const version = (table: 'identities' | 'findings' | 'identity_scores', column: string, id: number) =>
+      sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`.execute(db).then((r) => r.rows.map((row) => row.xmin))
+    const before = {
+      steadyIdentity: await version('identities', 'id', steady),
+      steadyFindings: await version('findings', 'identity_id', steady),
+      ageingIdentity: await version('identities', 'id', ageing),
+    }
+    const adminFinding = (await findings(db, steady)).find((f) => f.rule_id === 'privilege_identity_full_admin')!
+
+    const later = new Date(NOW.getTime() + 25 * 3_600_000)
+    await scorePendingIdentities(db, { now: later })
+    // Nothing about the steady identity changed: its row and its findings keep their versions,
+    // and only the time of its score says it was evaluated again.
+    expect(await version('identities', 'id', steady)).toEqual(before.steadyIdentity)
+    expect(await version('findings', 'identity_id', steady)).toEqual(before.steadyFindings)
+    expect(await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow()).toEqual({ computed_at: later })
+    expect((await findings(db, steady)).find((f) => f.id === adminFinding.id)).toMatchObject({ status: 'open', last_seen_at: NOW })
+    // The identity page reports that evaluation as the last sighting of a finding still open.
+    const detail = await getIdentityDetail(db, steady)
+    expect(detail?.findings.find((f) => f.id === adminFinding.id)?.last_seen_at).toEqual(later)
+    // The ageing key is a day older: that finding's evidence is rewritten. Its score did not
+    // change, so the identity row stays as it is.
+    const tooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { ageDays: 201 } })
+    expect(await version('identities', 'id', ageing)).toEqual(before.ageingIdentity)
+    expect(await row(db, drifted)).toMatchObject({ owner_ref: 'alice@example.com', risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow()).risk_score })
+  })
+
+  it('re-evaluates in batches that cover flagged and due identities exactly once', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'mixed-batches')
+    const ids: number[] = []
+    for (let index = 0; index < 9; index += 1) ids.push(await identity(db, sourceId, { name: `mixed-${index}`, keyAgeDays: 85 }))
+    const all = (await db.selectFrom('identities').select('id').execute()).map((r) => r.id)
+    await scoreIdentities(db, all, { now: NOW })
+    // Ten days on, the keys are 95 days old. Some identities were scored an hour ago (not due),
+    // some are flagged by a scan, some both; batches of 2 interleave the two kinds.
+    const later = new Date(NOW.getTime() + 10 * 86_400_000)
+    const notDue = ids.filter((_, index) => index % 2 === 1)
+    const flagged = ids.filter((_, index) => index % 3 === 0)
+    await db.updateTable('identity_scores').set({ computed_at: new Date(later.getTime() - 3_600_000) }).where('identity_id', 'in', notDue).execute()
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', 'in', flagged).execute()
+    const expected = new Set(all.filter((id) => !notDue.includes(id) || flagged.includes(id)))
+    expect(await scorePendingIdentities(db, { now: later, batchSize: 2 })).toEqual({ scored: expected.size })
+    const scoredNow = await db.selectFrom('identity_scores').select('identity_id').where('computed_at', '=', later).execute()
+    expect(new Set(scoredNow.map((r) => r.identity_id))).toEqual(expected)
+    const hasTooOld = async (id: number) => (await findings(db, id)).some((f) => f.rule_id === 'credential_age_secret_too_old' && f.status === 'open')
+    for (const id of ids) expect(await hasTooOld(id), `identity ${id}`).toBe(expected.has(id))
   })
 
   it('applies threshold overrides per source and per tag without code changes', async () => {

@@ -1,5 +1,6 @@
 /**
- * The scoring pass: identities flagged needs_scoring (or given ids) are read in keyset batches,
+ * The scoring pass: identities flagged needs_scoring, and those whose last scoring is older than
+ * the re-evaluation interval (scoring/reevaluation.ts), or given ids, are read in keyset batches,
  * assessed in memory (scoring/assess.ts), and written back set-based, each batch in one
  * transaction (scoring/write.ts). Reading, assessing and writing overlap: the next batch is read
  * while the current one is assessed, and up to two batches are written at once on their own
@@ -18,8 +19,10 @@ import {
   type ExistingFinding,
   type LoadedIdentity,
   type PassContext,
+  type StoredPosture,
 } from './load.js'
-import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch } from './write.js'
+import { reevaluationIntervalMs } from './reevaluation.js'
+import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch, type FindingRow, type ScoredIdentity } from './write.js'
 
 export const BATCH_SIZE = 2000
 
@@ -29,6 +32,8 @@ export interface ScoreOptions {
   onProgress?: (scored: number, total: number) => void
   now?: Date
   batchSize?: number
+  /** Identities last scored longer ago are scored again (default: LEASH_REEVALUATE_HOURS, 24 h). */
+  reevaluateAfterMs?: number
 }
 
 /** Flags identities whose accepted findings reached their accepted-until date, so they reopen. */
@@ -43,23 +48,25 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   const now = options.now ?? new Date()
   const batchSize = options.batchSize ?? BATCH_SIZE
   options.signal?.throwIfAborted()
+  const dueBefore = new Date(now.getTime() - (options.reevaluateAfterMs ?? reevaluationIntervalMs()))
   await flagExpiredAcceptances(db, now)
   const context = await loadPassContext(db)
-  const pending = await sql<{ n: number }>`select count(*)::int as n from identities where needs_scoring`.execute(db)
-  const total = pending.rows[0]?.n ?? 0
+  const pending = await countPending(db, dueBefore)
+  // Most passes find nothing due: they then read the flagged identities alone.
+  const due = pending.due > 0 ? dueBefore : null
   let scored = 0
   const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, (count) => {
     scored += count
-    options.onProgress?.(scored, Math.max(total, scored))
+    options.onProgress?.(scored, Math.max(pending.total, scored))
   })
-  let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, 0, batchSize)
+  let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, { afterId: 0, limit: batchSize, dueBefore: due })
   try {
     while (next) {
       const batch: LoadedIdentity[] = await next
       next = null
       if (batch.length === 0) break
       if (batch.length === batchSize) {
-        next = fetchPendingBatch(db, batch[batch.length - 1]!.identity.id, batchSize)
+        next = fetchPendingBatch(db, { afterId: batch[batch.length - 1]!.identity.id, limit: batchSize, dueBefore: due })
         // Awaited on the next turn; this only keeps an early failure from being "unhandled".
         next.catch(() => {})
       }
@@ -72,6 +79,15 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
     await writes.settle()
   }
   return { scored }
+}
+
+/** How many identities the pass will score: flagged, due for re-evaluation, and both together. */
+async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ due: number; total: number }> {
+  const { rows } = await sql<{ due: number; total: number }>`
+    with due as (select identity_id from identity_scores where computed_at < ${dueBefore})
+    select (select count(*) from due)::int as due,
+           (select count(*) from (select id from identities where needs_scoring union select identity_id from due) p)::int as total`.execute(db)
+  return rows[0] ?? { due: 0, total: 0 }
 }
 
 /** Two writers keep PostgreSQL busy on both cores while Node assesses the next batch. */
@@ -158,7 +174,7 @@ function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date)
 }
 
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
-  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], identities: [], changes: [] }
+  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded
@@ -177,8 +193,10 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       directory: context.directory,
       acceptedKeys,
     })
+    // Whether this identity's batch writes rows that need it to exist (see quiet, below).
+    let inserts = false
     for (const finding of assessment.findings) {
-      const row = {
+      const row: FindingRow = {
         identityId: identity.id,
         credentialId: finding.credentialId,
         subjectKey: finding.subjectKey,
@@ -192,17 +210,28 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       const key = stored && findingKey(finding.ruleId, finding.subjectKey)
       const existing = key ? stored?.get(key) : undefined
       if (existing) {
-        plan.seenFindings.push(row)
         stored!.delete(key!)
-      } else plan.newFindings.push(row)
+        row.evidenceJson = JSON.stringify(finding.evidence)
+        // Updated by id, never inserted: it needs no lock on the identity (SEEN_FINDING_UPDATE).
+        if (!unchangedFinding(existing, row, nowMs)) plan.seenFindings.push({ ...row, id: existing.id })
+      } else {
+        plan.newFindings.push(row)
+        inserts = true
+      }
     }
     // Stored findings not produced this time are resolved (unless they already are).
     for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') plan.resolveIds.push(existing.id)
     const { classification, ownership, score } = assessment
-    plan.scores.push({ identityId: identity.id, risk: score.risk, breakdown: compactBreakdown(assessment, identity.agentOverride) })
-    if (loaded.scoredBefore) plan.rescoredIds.push(identity.id)
+    const breakdown = compactBreakdown(assessment, identity.agentOverride)
+    const breakdownJson = JSON.stringify(breakdown)
+    if (loaded.scoredBefore && loaded.storedBreakdown === breakdownJson) plan.touchedScoreIds.push(identity.id)
+    else {
+      plan.scores.push({ identityId: identity.id, risk: score.risk, breakdown, breakdownJson })
+      if (loaded.scoredBefore) plan.rescoredIds.push(identity.id)
+      inserts = true
+    }
     const primary = ownership.primary
-    plan.identities.push({
+    const posture: ScoredIdentity = {
       id: identity.id,
       xmin: loaded.xmin,
       classifiedIsAgent: classification.isAgent,
@@ -220,8 +249,15 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       maxAccessLevel: assessment.maxAccessLevel,
       credentialCount: assessment.credentialCount,
       oldestCredentialAt: assessment.oldestCredentialAt,
-    })
-    if (loaded.scoredBefore && loaded.previousClassifiedIsAgent !== classification.isAgent) {
+    }
+    const changedClassification = loaded.scoredBefore && loaded.previousClassifiedIsAgent !== classification.isAgent
+    // A quiet identity (nothing new to insert, its columns as stored, not flagged) is not
+    // rewritten: a re-evaluation that finds nothing new then costs reads, not row versions
+    // in every index (docs/decisions/035). The identity update is what locks the row against a
+    // concurrent delete, so an identity whose rows are inserted is always updated.
+    const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
+    if (!quiet) plan.identities.push(posture)
+    if (changedClassification) {
       plan.changes.push({
         identityId: identity.id,
         sourceId: identity.sourceId,
@@ -236,6 +272,48 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
     }
   }
   return plan
+}
+
+/**
+ * Whether writing a finding seen again would change its row: the same credential, dimension,
+ * severity, NHI item and evidence, and the status the upsert would give it (an acceptance
+ * still running stays accepted; FINDING_UPSERT in scoring/write.ts).
+ */
+function unchangedFinding(existing: ExistingFinding, row: FindingRow, nowMs: number): boolean {
+  if (existing.status === 'resolved') return false
+  const accepted = existing.status === 'accepted' && existing.acceptedUntil !== null && existing.acceptedUntil > nowMs
+  return (
+    (accepted ? 'accepted' : row.status) === existing.status &&
+    existing.credentialId === row.credentialId &&
+    existing.dimension === row.dimension &&
+    existing.severity === row.severity &&
+    existing.nhi === row.nhi &&
+    existing.evidenceJson === row.evidenceJson
+  )
+}
+
+/** Whether IDENTITY_UPDATE (scoring/write.ts) would write what the identity row already holds. */
+function samePosture(stored: StoredPosture, next: ScoredIdentity, override: 'agent' | 'not_agent' | null): boolean {
+  const isAgent = override === 'agent' ? true : override === 'not_agent' ? false : next.classifiedIsAgent
+  return (
+    stored.isAgent === isAgent &&
+    // agent_confidence is a real (float4): compare at that precision.
+    stored.agentConfidence !== null &&
+    Math.fround(stored.agentConfidence) === Math.fround(next.agentConfidence) &&
+    stored.agentPlatform === next.agentPlatform &&
+    stored.ownerRef === next.ownerRef &&
+    stored.ownerKind === next.ownerKind &&
+    stored.ownerSource === next.ownerSource &&
+    stored.ownerStatus === next.ownerStatus &&
+    stored.risk === next.risk &&
+    stored.ownership === next.ownership &&
+    stored.privilege === next.privilege &&
+    stored.credentialAge === next.credentialAge &&
+    stored.monitoring === next.monitoring &&
+    stored.maxAccessLevel === next.maxAccessLevel &&
+    stored.credentialCount === next.credentialCount &&
+    stored.oldestCredentialAt === (next.oldestCredentialAt?.getTime() ?? null)
+  )
 }
 
 /**

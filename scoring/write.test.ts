@@ -26,6 +26,7 @@ function planFor(identity: { id: number; xmin: string }, finding: FindingRow, ri
     resolveIds: [],
     scores: [{ identityId: identity.id, risk, breakdown: { risk, findings: [{ rule: finding.ruleId, points: risk }] } }],
     rescoredIds: [],
+    touchedScoreIds: [],
     identities: [
       {
         id: identity.id,
@@ -152,6 +153,38 @@ describe('writing a scoring batch', () => {
     expect(await db.selectFrom('identity_scores').select('identity_id').where('identity_id', 'in', ids).execute()).toEqual([
       { identity_id: kept.id },
     ])
+  })
+
+  it('updates a changed finding by id and moves an unchanged score on, without the identity row', async () => {
+    const db = database.current.db
+    const present = await seedIdentity('quiet-present')
+    const gone = await seedIdentity('quiet-gone')
+    for (const identity of [present, gone]) await writeBatch(poolOf(db)!, planFor(identity, finding(identity.id, { evidence: { ageDays: 1 } }), 40), NOW)
+    const stored = await db.selectFrom('findings').select(['id', 'identity_id']).where('identity_id', 'in', [present.id, gone.id]).execute()
+    const idOf = (identityId: number) => stored.find((f) => f.identity_id === identityId)!.id
+    await db.deleteFrom('identities').where('id', '=', gone.id).execute()
+
+    // What a re-evaluation a day later writes for identities whose score did not change.
+    const later = new Date(NOW.getTime() + 86_400_000)
+    const quiet: BatchPlan = {
+      ...planFor(present, finding(present.id), 40),
+      newFindings: [],
+      seenFindings: [present, gone].map((identity) => ({ ...finding(identity.id, { evidence: { ageDays: 2 } }), id: idOf(identity.id) })),
+      scores: [],
+      touchedScoreIds: [present.id, gone.id],
+      identities: [],
+    }
+    const before = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${present.id}`.execute(db)
+    await writeBatch(poolOf(db)!, quiet, later)
+
+    expect(await db.selectFrom('findings').select(['id', 'evidence', 'last_seen_at', 'first_seen_at']).where('identity_id', 'in', [present.id, gone.id]).execute()).toEqual([
+      { id: idOf(present.id), evidence: { ageDays: 2 }, last_seen_at: later, first_seen_at: NOW },
+    ])
+    expect(await db.selectFrom('identity_scores').select(['identity_id', 'computed_at', 'risk_score']).where('identity_id', 'in', [present.id, gone.id]).execute()).toEqual([
+      { identity_id: present.id, computed_at: later, risk_score: 40 },
+    ])
+    const after = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${present.id}`.execute(db)
+    expect(after.rows).toEqual(before.rows)
   })
 
   it('leaves no rows behind for an identity deleted between the read and the write', async () => {

@@ -15,7 +15,7 @@
  * objects that every young-generation collection would copy (docs/decisions/032).
  */
 import type pg from 'pg'
-import { copyField, copyJson, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'
+import { copyField, copyJson, copyJsonText, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'
 
 /** A finding as the pass produced it. */
 export interface FindingRow {
@@ -28,6 +28,8 @@ export interface FindingRow {
   nhi: string | null
   status: string
   evidence: unknown
+  /** The evidence as JSON text, when the pass already made it (to compare with what is stored). */
+  evidenceJson?: string
 }
 
 export interface ScoredIdentity {
@@ -54,13 +56,15 @@ export interface ScoredIdentity {
 export interface BatchPlan {
   /** Findings with no row yet (by identity, rule and subject). */
   newFindings: FindingRow[]
-  /** Findings that have a row (open, accepted, unknown or resolved): updated in place. */
-  seenFindings: FindingRow[]
+  /** Findings that have a row (open, accepted, unknown or resolved) and changed: updated by id. */
+  seenFindings: (FindingRow & { id: number })[]
   /** Stored findings the pass no longer produced. */
   resolveIds: number[]
-  scores: { identityId: number; risk: number; breakdown: Record<string, unknown> }[]
+  scores: { identityId: number; risk: number; breakdown: Record<string, unknown>; breakdownJson?: string }[]
   /** Identities that already have a row in identity_scores. */
   rescoredIds: number[]
+  /** Identities whose stored breakdown is still right: only their computed_at moves on. */
+  touchedScoreIds: number[]
   /** The score columns of each identity, with the row version read (see IDENTITY_UPDATE). */
   identities: ScoredIdentity[]
   changes: { identityId: number; sourceId: string; details: Record<string, unknown> }[]
@@ -72,11 +76,13 @@ const UNIQUE_VIOLATION = '23505'
 export interface EncodedBatch {
   /** Rows for FINDING_COLUMNS. */
   newFindings: CopyBuffer
+  /** Rows for SEEN_STAGE: the finding's id, then FINDING_COLUMNS. */
   seenFindings: CopyBuffer
   resolveIds: number[]
   /** Rows for SCORE_COLUMNS. */
   scores: CopyBuffer
   rescoredIds: number[]
+  touchedScoreIds: number[]
   /** Rows for the identity staging table (IDENTITY_STAGE_SHAPE). */
   identities: CopyBuffer
   /** Classification changes as a JSON document for CHANGES_INSERT, or null when none. */
@@ -103,6 +109,7 @@ const SCORE_COLUMNS = ['identity_id', 'risk_score', 'breakdown', 'computed_at'] 
  * on every batch; findings and scores only when they must be upserted.
  */
 const FINDING_STAGE = 'leash_scored_findings'
+const SEEN_STAGE = 'leash_seen_findings'
 const SCORE_STAGE = 'leash_scored_breakdowns'
 const IDENTITY_STAGE = 'leash_scored_identities'
 /** Column name and type, in the order the COPY rows are written. */
@@ -131,6 +138,7 @@ const STAGE_CREATE = [
   // Same columns and types as the real tables, without their defaults, keys or checks: the
   // upsert into the real table applies those.
   `create temp table if not exists ${FINDING_STAGE} on commit delete rows as select ${FINDING_COLUMNS.join(', ')} from findings with no data`,
+  `create temp table if not exists ${SEEN_STAGE} on commit delete rows as select id, ${FINDING_COLUMNS.join(', ')} from findings with no data`,
   `create temp table if not exists ${SCORE_STAGE} on commit delete rows as select ${SCORE_COLUMNS.join(', ')} from identity_scores with no data`,
 ]
 /** Pooled connections that already have the staging tables (they live as long as the session). */
@@ -151,6 +159,26 @@ const FINDING_UPSERT = `
     status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else excluded.status end,
     first_seen_at = case when f.status = 'resolved' then excluded.first_seen_at else f.first_seen_at end,
     resolved_at = null`
+
+// An unchanged breakdown keeps its row (and its TOASTed text): only the time it was confirmed moves.
+const SCORE_TOUCH = `update identity_scores set computed_at = $2 where identity_id = any($1::int8[])`
+
+// $1: now. A finding seen again that changed, by its id: an UPDATE never inserts, so it
+// cannot leave a row behind for an identity deleted meanwhile (the identity row need not be
+// locked for it). Same rules as FINDING_UPSERT for accepted and reopened findings.
+const SEEN_FINDING_UPDATE = `
+  update findings as f set
+    credential_id = u.credential_id,
+    dimension = u.dimension,
+    severity = u.severity,
+    nhi = u.nhi,
+    evidence = u.evidence,
+    last_seen_at = u.last_seen_at,
+    status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else u.status end,
+    first_seen_at = case when f.status = 'resolved' then u.first_seen_at else f.first_seen_at end,
+    resolved_at = null
+  from ${SEEN_STAGE} as u
+  where f.id = u.id`
 
 const FINDING_RESOLVE = `update findings set status = 'resolved', resolved_at = $2 where id = any($1::int8[]) and status <> 'resolved'`
 
@@ -197,10 +225,10 @@ const CHANGES_INSERT = `
 /** Turns a plan into what goes over the wire. Synchronous, so the plan's objects die young. */
 export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
   const stamp = now.toISOString()
-  const findings = (rows: FindingRow[]): CopyBuffer => {
+  const findings = (rows: FindingRow[], withId: boolean): CopyBuffer => {
     const buffer = new CopyBuffer()
     for (const f of rows) {
-      buffer.row([
+      const fields = [
         String(f.identityId),
         copyField(f.credentialId),
         copyField(f.subjectKey),
@@ -209,15 +237,18 @@ export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
         f.severity,
         copyField(f.nhi),
         f.status,
-        copyJson(f.evidence),
+        f.evidenceJson === undefined ? copyJson(f.evidence) : copyJsonText(f.evidenceJson),
         stamp,
         stamp,
-      ])
+      ]
+      if (withId) fields.unshift(String((f as FindingRow & { id: number }).id))
+      buffer.row(fields)
     }
     return buffer
   }
   const scores = new CopyBuffer()
-  for (const s of plan.scores) scores.row([String(s.identityId), String(s.risk), copyJson(s.breakdown), stamp])
+  for (const s of plan.scores)
+    scores.row([String(s.identityId), String(s.risk), s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson), stamp])
   const identities = new CopyBuffer()
   for (const i of plan.identities) {
     identities.row([
@@ -241,11 +272,12 @@ export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
     ])
   }
   return {
-    newFindings: findings(plan.newFindings),
-    seenFindings: findings(plan.seenFindings),
+    newFindings: findings(plan.newFindings, false),
+    seenFindings: findings(plan.seenFindings, true),
     resolveIds: plan.resolveIds,
     scores,
     rescoredIds: plan.rescoredIds,
+    touchedScoreIds: plan.touchedScoreIds,
     identities,
     changes:
       plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
@@ -297,8 +329,7 @@ async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): 
 
 async function writeWithCopy(client: pg.PoolClient, batch: EncodedBatch, now: Date): Promise<void> {
   await copyRows(client, 'findings', FINDING_COLUMNS, batch.newFindings)
-  // Findings seen again are few outside a first pass: the upsert updates them in place.
-  await upsertFindings(client, batch.seenFindings, now)
+  await updateSeenFindings(client, batch.seenFindings, now)
   await writeCommon(client, batch, now, async () => {
     if (batch.rescoredIds.length > 0) await client.query('delete from identity_scores where identity_id = any($1::int8[])', [batch.rescoredIds])
     await copyRows(client, 'identity_scores', SCORE_COLUMNS, batch.scores)
@@ -307,7 +338,7 @@ async function writeWithCopy(client: pg.PoolClient, batch: EncodedBatch, now: Da
 
 async function writeWithUpserts(client: pg.PoolClient, batch: EncodedBatch, now: Date): Promise<void> {
   await upsertFindings(client, batch.newFindings, now)
-  await upsertFindings(client, batch.seenFindings, now)
+  await updateSeenFindings(client, batch.seenFindings, now)
   await writeCommon(client, batch, now, async () => {
     await copyRows(client, SCORE_STAGE, SCORE_COLUMNS, batch.scores)
     await client.query(SCORE_UPSERT)
@@ -316,16 +347,22 @@ async function writeWithUpserts(client: pg.PoolClient, batch: EncodedBatch, now:
 
 async function upsertFindings(client: pg.PoolClient, rows: CopyBuffer, now: Date): Promise<void> {
   if (rows.length === 0) return
-  // The stage empties at commit; in the fallback a batch upserts twice (new, then seen findings).
-  await client.query(`delete from ${FINDING_STAGE}`)
   await copyRows(client, FINDING_STAGE, FINDING_COLUMNS, rows)
   await client.query(FINDING_UPSERT, [now])
+}
+
+async function updateSeenFindings(client: pg.PoolClient, rows: CopyBuffer, now: Date): Promise<void> {
+  if (rows.length === 0) return
+  // The stage empties at commit; a batch retried with upserts after a rollback finds it empty.
+  await copyRows(client, SEEN_STAGE, ['id', ...FINDING_COLUMNS], rows)
+  await client.query(SEEN_FINDING_UPDATE, [now])
 }
 
 /** Resolutions, scores (written by `writeScores`), identity columns and changes. */
 async function writeCommon(client: pg.PoolClient, batch: EncodedBatch, now: Date, writeScores: () => Promise<void>): Promise<void> {
   if (batch.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [batch.resolveIds, now])
   if (batch.scores.length > 0) await writeScores()
+  if (batch.touchedScoreIds.length > 0) await client.query(SCORE_TOUCH, [batch.touchedScoreIds, now])
   if (batch.identities.length > 0) {
     await copyRows(client, IDENTITY_STAGE, IDENTITY_STAGE_COLUMNS, batch.identities)
     const updated = await client.query(IDENTITY_UPDATE)

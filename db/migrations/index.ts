@@ -14,6 +14,7 @@ import * as scoringWritePath from './2026-11-22T0100_scoring_write_path.js'
 import * as derivedRowsCascade from './2026-11-22T0200_derived_rows_cascade.js'
 import * as findingsEvidenceJson from './2026-11-22T0300_findings_evidence_json.js'
 import * as dropDuplicateCredentialAgeIndex from './2026-12-02T0100_drop_duplicate_credential_age_index.js'
+import * as identityScoresComputedAtIndex from './2026-12-03T0100_identity_scores_computed_at_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0200_derived_rows_cascade': derivedRowsCascade,
   '2026-11-22T0300_findings_evidence_json': findingsEvidenceJson,
   '2026-12-02T0100_drop_duplicate_credential_age_index': dropDuplicateCredentialAgeIndex,
+  '2026-12-03T0100_identity_scores_computed_at_index': identityScoresComputedAtIndex,
 }

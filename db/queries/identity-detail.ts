@@ -145,6 +145,9 @@ export async function getIdentityDetail(db: Db, id: number) {
     entitlements: levels,
     findings: findings.map((finding) => ({
       ...finding,
+      // A finding still present was seen by the last evaluation, which leaves an unchanged row
+      // as it is (docs/decisions/035): its last sighting is that evaluation.
+      last_seen_at: finding.status !== 'resolved' && score && score.computed_at > finding.last_seen_at ? score.computed_at : finding.last_seen_at,
       dimension: finding.dimension as Dimension,
       severity: finding.severity as Severity,
       status: finding.status as FindingStatus,

@@ -41,7 +41,11 @@ function escapeChar(char: string): string {
 /** A json or jsonb field: JSON text, escaped for COPY. */
 export function copyJson(value: unknown): string {
   const text: string | undefined = JSON.stringify(value ?? null)
-  if (text === undefined) return '\\N'
+  return text === undefined ? '\\N' : copyJsonText(text)
+}
+
+/** JSON text already made by JSON.stringify, escaped for COPY. */
+export function copyJsonText(text: string): string {
   // JSON.stringify escapes every control character (tab, newline and CR included), so the
   // backslash is the only character left that COPY's text format needs escaped.
   return text.includes('\\') ? text.replaceAll('\\', '\\\\') : text
