@@ -144,39 +144,34 @@ const STAGE_CREATE = [
 /** Pooled connections that already have the staging tables (they live as long as the session). */
 const staged = new WeakSet<pg.PoolClient>()
 
-// $1: now. An accepted finding stays accepted until its date; a resolved one that came back
-// opens again with a new first_seen_at (its time to remediate restarts).
+/**
+ * How a finding seen again updates its row `f` from the new values in `from`. $1: now. An
+ * accepted finding stays accepted until its date; a resolved one that came back opens again
+ * with a new first_seen_at (its time to remediate restarts).
+ */
+const findingSeenAgain = (from: string) => `
+    credential_id = ${from}.credential_id,
+    dimension = ${from}.dimension,
+    severity = ${from}.severity,
+    nhi = ${from}.nhi,
+    evidence = ${from}.evidence,
+    last_seen_at = ${from}.last_seen_at,
+    status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else ${from}.status end,
+    first_seen_at = case when f.status = 'resolved' then ${from}.first_seen_at else f.first_seen_at end,
+    resolved_at = null`
+
 const FINDING_UPSERT = `
   insert into findings as f (${FINDING_COLUMNS.join(', ')})
   select ${FINDING_COLUMNS.join(', ')} from ${FINDING_STAGE}
-  on conflict (identity_id, rule_id, subject_key) do update set
-    credential_id = excluded.credential_id,
-    dimension = excluded.dimension,
-    severity = excluded.severity,
-    nhi = excluded.nhi,
-    evidence = excluded.evidence,
-    last_seen_at = excluded.last_seen_at,
-    status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else excluded.status end,
-    first_seen_at = case when f.status = 'resolved' then excluded.first_seen_at else f.first_seen_at end,
-    resolved_at = null`
+  on conflict (identity_id, rule_id, subject_key) do update set ${findingSeenAgain('excluded')}`
 
 // An unchanged breakdown keeps its row (and its TOASTed text): only the time it was confirmed moves.
 const SCORE_TOUCH = `update identity_scores set computed_at = $2 where identity_id = any($1::int8[])`
 
-// $1: now. A finding seen again that changed, by its id: an UPDATE never inserts, so it
-// cannot leave a row behind for an identity deleted meanwhile (the identity row need not be
-// locked for it). Same rules as FINDING_UPSERT for accepted and reopened findings.
+// A finding seen again that changed, by its id: an UPDATE never inserts, so it cannot leave a
+// row behind for an identity deleted meanwhile (the identity row need not be locked for it).
 const SEEN_FINDING_UPDATE = `
-  update findings as f set
-    credential_id = u.credential_id,
-    dimension = u.dimension,
-    severity = u.severity,
-    nhi = u.nhi,
-    evidence = u.evidence,
-    last_seen_at = u.last_seen_at,
-    status = case when f.status = 'accepted' and f.accepted_until > $1 then 'accepted' else u.status end,
-    first_seen_at = case when f.status = 'resolved' then u.first_seen_at else f.first_seen_at end,
-    resolved_at = null
+  update findings as f set ${findingSeenAgain('u')}
   from ${SEEN_STAGE} as u
   where f.id = u.id`
 
