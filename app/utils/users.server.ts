@@ -3,7 +3,7 @@
  * roles, disable (ending every session at once) and re-enable, reset passwords. Each change
  * and its audit event are one transaction. The last enabled admin cannot be disabled or demoted.
  */
-import type { Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { appendAuditEvent, type AuditActor } from '../../db/audit.js'
 import type { Database, Role } from '../../db/schema.js'
 import { generateOneTimePassword, hashPassword, normalizeUsername } from './local-auth.server.js'
@@ -65,7 +65,7 @@ export async function createLocalUser(
 }
 
 async function loadUser(db: Kysely<Database>, userId: string) {
-  const user = await db.selectFrom('users').select(['id', 'username', 'role', 'disabled_at', 'password_hash']).where('id', '=', userId).executeTakeFirst()
+  const user = await db.selectFrom('users').select(['id', 'username', 'email', 'role', 'disabled_at', 'password_hash']).where('id', '=', userId).executeTakeFirst()
   if (!user) throw new UserAdminError('No such user; it may have been removed. Reload the page.')
   return user
 }
@@ -88,10 +88,28 @@ export async function disableUser(db: Kysely<Database>, actor: AuditActor, userI
   if (user.role === 'admin' && (await enabledAdmins(db)) <= 1) throw new UserAdminError('This is the last enabled admin; make someone else admin first.')
   return db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ disabled_at: new Date() }).where('id', '=', userId).execute()
+    await markIdentitiesOwnedBy(trx, user)
     const sessionsEnded = await destroyUserSessions(trx, userId)
     await appendAuditEvent(trx, { actor, action: 'user.disabled', object: { type: 'user', id: userId }, before: { disabled: false }, after: { disabled: true, sessions_ended: sessionsEnded }, ip })
     return { sessionsEnded }
   })
+}
+
+/**
+ * Marks for scoring the identities this person answers for: an owner hint that names them, or
+ * a claim or handover they hold. "Owner disabled" then opens (or closes) at the next scoring
+ * pass, not only at the next daily re-evaluation (docs/decisions/035).
+ */
+async function markIdentitiesOwnedBy(trx: Transaction<Database>, user: { id: string; username: string; email: string | null }): Promise<void> {
+  const refs = [user.username, user.email].flatMap((ref) => (ref ? [ref.trim().toLowerCase()] : []))
+  await sql`
+    update identities set needs_scoring = true
+    where not needs_scoring and id in (
+      select identity_id from identity_owners where lower(owner_ref) = any(${refs}::text[])
+      union
+      select identity_id from claims
+      where status in ('confirmed', 'accepted') and ended_at is null
+        and case when kind = 'handover' then to_user_id else requested_by end = ${user.id})`.execute(trx)
 }
 
 export async function enableUser(db: Kysely<Database>, actor: AuditActor, userId: string, ip: string | null): Promise<void> {
@@ -99,6 +117,7 @@ export async function enableUser(db: Kysely<Database>, actor: AuditActor, userId
   if (user.disabled_at === null) return
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ disabled_at: null }).where('id', '=', userId).execute()
+    await markIdentitiesOwnedBy(trx, user)
     await appendAuditEvent(trx, { actor, action: 'user.enabled', object: { type: 'user', id: userId }, before: { disabled: true }, after: { disabled: false }, ip })
   })
 }
