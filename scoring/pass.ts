@@ -81,13 +81,19 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   return { scored }
 }
 
-/** How many identities the pass will score: flagged, due for re-evaluation, and both together. */
+/** How many identities the pass will score: those due for re-evaluation, and all of them. */
 async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ due: number; total: number }> {
-  const { rows } = await sql<{ due: number; total: number }>`
-    with due as (select identity_id from identity_scores where computed_at < ${dueBefore})
-    select (select count(*) from due)::int as due,
-           (select count(*) from (select id from identities where needs_scoring union select identity_id from due) p)::int as total`.execute(db)
-  return rows[0] ?? { due: 0, total: 0 }
+  const counts = await sql<{ due: number; flagged: number }>`
+    select (select count(*) from identity_scores where computed_at < ${dueBefore})::int as due,
+           (select count(*) from identities where needs_scoring)::int as flagged`.execute(db)
+  const { due, flagged } = counts.rows[0] ?? { due: 0, flagged: 0 }
+  if (due === 0) return { due, total: flagged }
+  // Both kinds: an identity can be flagged and due at once, and is scored once.
+  const both = await sql<{ total: number }>`
+    select count(*)::int as total from (
+      select id from identities where needs_scoring
+      union select identity_id from identity_scores where computed_at < ${dueBefore}) pending`.execute(db)
+  return { due, total: both.rows[0]?.total ?? due + flagged }
 }
 
 /** Two writers keep PostgreSQL busy on both cores while Node assesses the next batch. */
