@@ -165,11 +165,13 @@ export async function fetchPendingBatch(
   const pool = poolFor(db)
   const after = int(batch.afterId)
   const limit = int(batch.limit)
-  const flagged = `select id from identities where needs_scoring and id > ${after} order by id limit ${limit}`
   const select = batch.dueBefore
-    ? `${IDENTITY_SELECT} where i.id in (select id from ((${flagged}) union (select identity_id from identity_scores
-        where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0) and identity_id > ${after}
-        order by identity_id limit ${limit})) pending order by id limit ${limit}) order by i.id`
+    ? `${IDENTITY_SELECT} where i.id in (select id from (
+        (select id from identities where needs_scoring and id > ${after} order by id limit ${limit})
+        union
+        (select identity_id from identity_scores where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0)
+          and identity_id > ${after} order by identity_id limit ${limit})
+      ) pending order by id limit ${limit}) order by i.id`
     : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after} order by i.id limit ${limit}`
   const rows = await copyOut(pool, select)
   return attachChildren(pool, rows.map(toLoaded))
