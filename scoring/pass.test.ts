@@ -135,7 +135,7 @@ describe('scoring pass on PostgreSQL', () => {
       nhi: 'NHI7',
     })
     expect(tooOld.credential_id).not.toBeNull()
-    expect(tooOld.evidence).toMatchObject({ ageDays: 200, limitDays: 90, limitSource: 'default' })
+    expect(tooOld.evidence).toMatchObject({ createdAt: daysAgo(200).toISOString(), limitDays: 90, limitSource: 'default', overLimitSince: daysAgo(109).toISOString() })
     expect(open.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')
     const breakdown = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(breakdown.risk_score).toBe(scored.risk_score)
@@ -394,7 +394,8 @@ describe('scoring pass on PostgreSQL', () => {
     const result = await scorePendingIdentities(db, { now: later, onProgress: (done, total) => progress.push([done, total]) })
     expect(result.scored).toBe(others.length + 1)
     expect(progress.at(-1)).toEqual([others.length + 1, others.length + 1])
-    expect(await tooOld()).toMatchObject({ status: 'open', first_seen_at: later, evidence: { ageDays: 95, limitDays: 90 } })
+    // Created 80 days before NOW: over the 90-day limit since its 91st day, 11 days after NOW.
+    expect(await tooOld()).toMatchObject({ status: 'open', first_seen_at: later, evidence: { limitDays: 90, overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() } })
     expect(await row(db, id)).toMatchObject({ needs_scoring: false })
     const score = await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(score.computed_at).toEqual(later)
@@ -411,16 +412,21 @@ describe('scoring pass on PostgreSQL', () => {
     const steady = await identity(db, sourceId, { name: 'steady-admin', keyAgeDays: 10, admin: true })
     const ageing = await identity(db, sourceId, { name: 'ageing-admin', keyAgeDays: 200, admin: true })
     const drifted = await identity(db, sourceId, { name: 'drifted', keyAgeDays: 10 })
+    const upgraded = await identity(db, sourceId, { name: 'upgraded', keyAgeDays: 200 })
     const all = (await db.selectFrom('identities').select('id').execute()).map((r) => r.id)
     await scoreIdentities(db, all, { now: NOW })
     // A column that no longer says what the pass would write (edited by hand, say) is put right.
     await db.updateTable('identities').set({ owner_ref: 'someone-else@example.com', risk_score: 1 }).where('id', '=', drifted).execute()
+    // Evidence in the shape an earlier rule catalogue wrote (a count of days) is rewritten.
+    await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(db)
     const version = (table: 'identities' | 'findings' | 'identity_scores', column: string, id: number) =>
       sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`.execute(db).then((r) => r.rows.map((row) => row.xmin))
     const before = {
       steadyIdentity: await version('identities', 'id', steady),
       steadyFindings: await version('findings', 'identity_id', steady),
       ageingIdentity: await version('identities', 'id', ageing),
+      ageingFindings: await version('findings', 'identity_id', ageing),
+      upgradedIdentity: await version('identities', 'id', upgraded),
     }
     const adminFinding = (await findings(db, steady)).find((f) => f.rule_id === 'privilege_identity_full_admin')!
 
@@ -435,11 +441,18 @@ describe('scoring pass on PostgreSQL', () => {
     // The identity page reports that evaluation as the last sighting of a finding still open.
     const detail = await getIdentityDetail(db, steady)
     expect(detail?.findings.find((f) => f.id === adminFinding.id)?.last_seen_at).toEqual(later)
-    // The ageing key is a day older: that finding's evidence is rewritten. Its score did not
-    // change, so the identity row stays as it is.
-    const tooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { ageDays: 201 } })
+    // The ageing key is a day older and still over its limit. Its evidence holds dates, not a
+    // count of days, so its findings read the same as yesterday and keep their rows.
+    expect(await version('findings', 'identity_id', ageing)).toEqual(before.ageingFindings)
     expect(await version('identities', 'id', ageing)).toEqual(before.ageingIdentity)
+    const ageingTooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    expect(ageingTooOld).toMatchObject({ status: 'open', last_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
+    // A finding whose stored evidence differs is updated by its id. Its score did not change,
+    // so the identity row stays as it is.
+    const tooOld = (await findings(db, upgraded)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
+    expect(tooOld.evidence).not.toHaveProperty('ageDays')
+    expect(await version('identities', 'id', upgraded)).toEqual(before.upgradedIdentity)
     expect(await row(db, drifted)).toMatchObject({ owner_ref: 'alice@example.com', risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow()).risk_score })
   })
 
@@ -547,5 +560,105 @@ describe('scoring pass on PostgreSQL', () => {
     expect(aggregates.topOwners).toContainEqual(expect.objectContaining({ owner: 'alice@example.com', identities: 1 }))
     expect(perSource.posture_score).toBeCloseTo(100 - perSource.mean_risk, 5)
     expect(await pruneSnapshots(db, new Date(NOW.getTime() + 1000 * 86_400_000))).toBe(2)
+  })
+})
+
+describe('edits to what the rules read outside the identities', () => {
+  // Every identity in this file's database is scored, so that only what an edit marks is flagged.
+  async function settled(db: Kysely<Database>): Promise<void> {
+    const all = await db.selectFrom('identities').select('id').execute()
+    await scoreIdentities(db, all.map((r) => r.id), { now: NOW })
+  }
+  const flagged = async (db: Kysely<Database>, ids: number[]) =>
+    (await db.selectFrom('identities').select('id').where('id', 'in', ids).where('needs_scoring', '=', true).orderBy('id').execute()).map((r) => r.id)
+  const rules = async (db: Kysely<Database>, id: number) =>
+    (await findings(db, id)).filter((f) => f.status === 'open').map((f) => f.rule_id)
+
+  it('marks the identities a threshold override names, when it is added, changed or removed', async () => {
+    const db = database.current.db
+    const named = await source(db, 'override-by-name')
+    const other = await source(db, 'override-elsewhere')
+    const inNamed = await identity(db, named, { name: 'override-named', keyAgeDays: 60 })
+    const inOther = await identity(db, other, { name: 'override-other', keyAgeDays: 60 })
+    const tagged = await identity(db, other, { name: 'override-tagged', keyAgeDays: 60, tags: { team: 'payments' } })
+    const taggedElse = await identity(db, other, { name: 'override-staging', keyAgeDays: 60, tags: { team: 'search' } })
+    const ids = [inNamed, inOther, tagged, taggedElse]
+    await settled(db)
+    expect(await flagged(db, ids)).toEqual([])
+    expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
+
+    // By source name: that source's identities only. The pass then applies the 30-day limit.
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(db)
+    expect(await flagged(db, ids)).toEqual([inNamed])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, inNamed)).toContain('credential_age_secret_too_old')
+
+    // By tag, exact value: the payments identity, not the search one.
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(db)
+    expect(await flagged(db, ids)).toEqual([tagged])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, tagged)).toContain('credential_age_secret_too_old')
+
+    // A changed scope marks what it named before and what it names now.
+    await sql`update threshold_overrides set scope_value = 'team=search' where scope_value = 'team=payments'`.execute(db)
+    expect(await flagged(db, ids)).toEqual([tagged, taggedElse])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, tagged)).not.toContain('credential_age_secret_too_old')
+    expect(await rules(db, taggedElse)).toContain('credential_age_secret_too_old')
+
+    // Removed: the limit is the default again, and the finding resolves.
+    await sql`delete from threshold_overrides where scope_value = ${named}::text or scope_value = 'override-by-name'`.execute(db)
+    expect(await flagged(db, ids)).toEqual([inNamed])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
+    // By source id as well as by name.
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(db)
+    expect(await flagged(db, ids)).toEqual([inOther, tagged, taggedElse])
+    await sql`delete from threshold_overrides where scope_value in (${other}::text, 'team=search')`.execute(db)
+  })
+
+  it('marks the identities whose owner joins or leaves the departed owners, in any case', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'departures')
+    const carol = await identity(db, sourceId, { name: 'carol-agent', owner: 'Carol@Example.com' })
+    const dave = await identity(db, sourceId, { name: 'dave-agent', owner: 'dave@example.com' })
+    const ids = [carol, dave]
+    const setDeparted = (value: unknown) =>
+      db
+        .insertInto('settings')
+        .values({ key: 'departed_owners', value: json(value) })
+        .onConflict((c) => c.column('key').doUpdateSet({ value: json(value) }))
+        .execute()
+    await setDeparted([])
+    await settled(db)
+    expect(await rules(db, carol)).not.toContain('ownership_owner_inactive')
+
+    await setDeparted([' carol@example.com'])
+    expect(await flagged(db, ids)).toEqual([carol])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, carol)).toContain('ownership_owner_inactive')
+
+    // Dave joins the list (as an object entry); Carol stays: only Dave's identity is marked.
+    await setDeparted(['carol@example.com', { ref: 'DAVE@example.com' }])
+    expect(await flagged(db, ids)).toEqual([dave])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, dave)).toContain('ownership_owner_inactive')
+
+    // Carol came back: only her identity is marked, and "owner has left" resolves for her.
+    await setDeparted([{ ref: 'DAVE@example.com' }])
+    expect(await flagged(db, ids)).toEqual([carol])
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await rules(db, carol)).not.toContain('ownership_owner_inactive')
+
+    // A malformed value is kept, and reads as an empty list here: Dave is marked. The pass
+    // refuses the value and says what is wrong, so nothing is scored against it.
+    await setDeparted({ not: 'a list' })
+    expect(await flagged(db, ids)).toEqual([dave])
+    await expect(scorePendingIdentities(db, { now: NOW })).rejects.toThrow(/departed_owners/)
+    // Removing the setting: nothing left to mark, and the pass runs again.
+    await db.deleteFrom('settings').where('key', '=', 'departed_owners').execute()
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await flagged(db, ids)).toEqual([])
+    expect(await rules(db, dave)).not.toContain('ownership_owner_inactive')
   })
 })

@@ -271,10 +271,36 @@ function Evidence({ value }: { value: unknown }) {
       {entries.map(([key, item]) => (
         <div key={key}>
           <dt>{key}</dt>
-          <dd>{item !== null && typeof item === 'object' ? <code className="break">{JSON.stringify(item)}</code> : <span className="mono break">{String(item)}</span>}</dd>
+          <dd>
+            {item !== null && typeof item === 'object' ? (
+              <code className="break">{JSON.stringify(item)}</code>
+            ) : typeof item === 'string' && EVIDENCE_TIMESTAMP.test(item) ? (
+              <EvidenceTime value={item} />
+            ) : (
+              <span className="mono break">{String(item)}</span>
+            )}
+          </dd>
         </div>
       ))}
     </dl>
+  )
+}
+
+/** Evidence dates as rules store them (Date#toISOString). */
+const EVIDENCE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/
+
+/**
+ * Evidence keeps dates, not ages (an age would change the stored finding every day): the age
+ * is worked out here, when the page is read (docs/decisions/036).
+ */
+function EvidenceTime({ value }: { value: string }) {
+  return (
+    <>
+      <time className="mono" dateTime={value}>
+        {value}
+      </time>{' '}
+      <span className="muted small">({formatAgo(value)})</span>
+    </>
   )
 }
 

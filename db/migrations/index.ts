@@ -15,6 +15,7 @@ import * as derivedRowsCascade from './2026-11-22T0200_derived_rows_cascade.js'
 import * as findingsEvidenceJson from './2026-11-22T0300_findings_evidence_json.js'
 import * as dropDuplicateCredentialAgeIndex from './2026-12-02T0100_drop_duplicate_credential_age_index.js'
 import * as identityScoresComputedAtIndex from './2026-12-03T0100_identity_scores_computed_at_index.js'
+import * as markIdentitiesOnScoringSettings from './2026-12-03T0200_mark_identities_on_scoring_settings.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0300_findings_evidence_json': findingsEvidenceJson,
   '2026-12-02T0100_drop_duplicate_credential_age_index': dropDuplicateCredentialAgeIndex,
   '2026-12-03T0100_identity_scores_computed_at_index': identityScoresComputedAtIndex,
+  '2026-12-03T0200_mark_identities_on_scoring_settings': markIdentitiesOnScoringSettings,
 }

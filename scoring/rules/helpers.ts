@@ -13,6 +13,17 @@ export function daysBetween(from: Date, to: Date): number {
 }
 
 /**
+ * The moment a limit counted in whole days from `since` was passed: the first instant at which
+ * daysBetween(since, now) > limitDays. Evidence stores this date, not a count of days, so a
+ * finding's evidence stays the same from one evaluation to the next while nothing but the clock
+ * moves, and a daily re-evaluation leaves its row alone (docs/decisions/036). The page that
+ * shows the evidence works out the age at the time it is read.
+ */
+export function overLimitSince(since: Date, limitDays: number): string | null {
+  return iso(new Date(since.getTime() + (limitDays + 1) * DAY_MS))
+}
+
+/**
  * Evidence names the same few dates many times: a credential's creation date appears in every
  * credential rule's evidence. Date#toISOString is slow next to a Map lookup, so recent
  * conversions are kept (a bounded cache, emptied whenever it grows past its limit).

@@ -146,7 +146,8 @@ const cases: Record<string, Case> = {
     pass: ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(400), lastRotatedAt: daysAgo(30) })] })),
     fail: ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(120) })] })),
     failSubject: 'AKIAEXAMPLE0000001',
-    failEvidence: { ageDays: 120, limitDays: 90, limitSource: 'default' },
+    // Created 120 days ago with a 90-day limit: over it since the 91st day, 29 days ago.
+    failEvidence: { createdAt: daysAgo(120).toISOString(), limitDays: 90, limitSource: 'default', overLimitSince: daysAgo(29).toISOString() },
     unknown: ruleInput(withPosture(identity(), { unreadable: [unreadableCredentials] })),
     unknownPermission: 'iam:ListAccessKeys',
   },
@@ -192,7 +193,7 @@ const cases: Record<string, Case> = {
   monitoring_identity_never_used: {
     pass: ruleInput(identity({ lastUsedAt: null, createdAt: daysAgo(10), credentials: [credential({ lastUsedAt: null })] })),
     fail: ruleInput(identity({ lastUsedAt: null, createdAt: daysAgo(60), credentials: [credential({ lastUsedAt: null })] })),
-    failEvidence: { ageDays: 60, graceDays: 45 },
+    failEvidence: { createdAt: daysAgo(60).toISOString(), graceDays: 45, overLimitSince: daysAgo(14).toISOString() },
     unknown: ruleInput(
       withPosture(
         identity({ lastUsedKnown: false, lastUsedAt: null, credentials: [credential({ lastUsedKnown: false, lastUsedAt: null })] }),
@@ -206,7 +207,7 @@ const cases: Record<string, Case> = {
   monitoring_identity_unused: {
     pass: ruleInput(identity({ lastUsedAt: daysAgo(89), credentials: [] })),
     fail: ruleInput(identity({ lastUsedAt: daysAgo(91), credentials: [credential({ lastUsedAt: daysAgo(120) })] })),
-    failEvidence: { idleDays: 91, limitDays: 90 },
+    failEvidence: { lastUsedAt: daysAgo(91).toISOString(), limitDays: 90, overLimitSince: NOW.toISOString() },
     unknown: ruleInput(
       withPosture(identity({ lastUsedKnown: false, lastUsedAt: null, credentials: [] }), { unreadable: [unreadableUsage] }),
     ),
@@ -216,7 +217,7 @@ const cases: Record<string, Case> = {
     pass: ruleInput(identity({ credentials: [credential({ lastUsedAt: daysAgo(44) })] })),
     fail: ruleInput(identity({ credentials: [credential({ lastUsedAt: daysAgo(46) })] })),
     failSubject: 'AKIAEXAMPLE0000001',
-    failEvidence: { idleDays: 46, limitDays: 45 },
+    failEvidence: { lastUsedAt: daysAgo(46).toISOString(), limitDays: 45, overLimitSince: NOW.toISOString() },
     unknown: ruleInput(withPosture(identity(), { unreadable: [unreadableUsage] })),
     unknownPermission: 'iam:GetAccessKeyLastUsed',
   },
@@ -289,6 +290,16 @@ describe('rule catalogue', () => {
         expect(outcome.subjectKey).toBe(testCase!.failSubject ?? '')
         expect(outcome.evidence).toMatchObject(testCase!.failEvidence ?? {})
       })
+      it('writes evidence that reads the same a day later, while only the clock moved', () => {
+        // A daily re-evaluation rewrites a finding whose evidence changed (docs/decisions/036):
+        // evidence must hold dates and facts, never a count of days since something.
+        const dayLater = { ...testCase!.fail, now: new Date(testCase!.fail.now.getTime() + 86_400_000) }
+        const today = rule.evaluate(testCase!.fail)
+        const tomorrow = rule.evaluate(dayLater)
+        expect(tomorrow.map((outcome) => [outcome.status, outcome.subjectKey, outcome.evidence])).toEqual(
+          today.map((outcome) => [outcome.status, outcome.subjectKey, outcome.evidence]),
+        )
+      })
       if (testCase?.unknown) {
         it('answers "unknown" with the missing permission when data could not be read, never "fail"', () => {
           const outcomes = rule.evaluate(testCase.unknown!)
@@ -308,7 +319,7 @@ describe('thresholds in rules', () => {
     thresholds.origins.maxCredentialAgeDays = 'tag:env=production'
     const rule = rules.find((r) => r.id === 'credential_age_secret_too_old')!
     const input = ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(40) })] }), { thresholds })
-    expect(rule.evaluate(input)[0]?.evidence).toMatchObject({ ageDays: 40, limitDays: 30, limitSource: 'tag:env=production' })
+    expect(rule.evaluate(input)[0]?.evidence).toMatchObject({ limitDays: 30, limitSource: 'tag:env=production', overLimitSince: daysAgo(9).toISOString() })
     expect(rule.evaluate(ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(40) })] })))).toEqual([])
   })
 
@@ -326,6 +337,9 @@ describe('thresholds in rules', () => {
     const input = ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(80) })] }), {
       now: new Date(NOW.getTime() + 20 * 86_400_000),
     })
-    expect(rule.evaluate(input)[0]?.evidence).toMatchObject({ ageDays: 100 })
+    expect(rule.evaluate(input)[0]?.evidence).toMatchObject({ overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() })
+    // Ten days later the same key is still over the limit, and its evidence reads the same.
+    const later = ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(80) })] }), { now: new Date(NOW.getTime() + 30 * 86_400_000) })
+    expect(rule.evaluate(later)[0]?.evidence).toEqual(rule.evaluate(input)[0]?.evidence)
   })
 })

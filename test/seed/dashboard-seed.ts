@@ -12,7 +12,7 @@
  * to assert against.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import { json } from '../../db/connection.js'
 import { rulesById } from '../../scoring/rules/index.js'
 import { takePostureSnapshot } from '../../scoring/snapshots.js'
@@ -48,6 +48,9 @@ const SOURCES = [
 ] as const
 
 const DAY = 86_400_000
+
+/** A timestamp as the scoring rules write it into evidence (Date#toISOString). */
+const isoText = (value: RawBuilder<unknown>) => sql`to_char((${value}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 const SEEDED_RULES = [
   'ownership_identity_no_owner',
   'ownership_owner_inactive',
@@ -425,10 +428,10 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
         from (select * from identities where source_id in (${mine})) as identities where max_access_level = 'permissions_management'
       union all
       select id, 'credential_age_secret_too_old', 'credential_age', case when oldest_credential_at < ${now}::timestamptz - interval '365 days' then 'high' else 'medium' end, 'NHI7',
-             jsonb_build_object('ageDays', extract(day from ${now}::timestamptz - oldest_credential_at)::int, 'limitDays', 90)
+             jsonb_build_object('createdAt', ${isoText(sql`oldest_credential_at`)}, 'limitDays', 90, 'overLimitSince', ${isoText(sql`oldest_credential_at + interval '91 days'`)})
         from (select * from identities where source_id in (${mine})) as identities where oldest_credential_at < ${now}::timestamptz - interval '90 days'
       union all
-      select id, 'monitoring_identity_unused', 'monitoring', 'low', 'NHI1', jsonb_build_object('lastUsedAt', last_used_at, 'limitDays', 90)
+      select id, 'monitoring_identity_unused', 'monitoring', 'low', 'NHI1', jsonb_build_object('lastUsedAt', ${isoText(sql`last_used_at`)}, 'limitDays', 90, 'overLimitSince', ${isoText(sql`last_used_at + interval '91 days'`)})
         from (select * from identities where source_id in (${mine})) as identities where last_used_at < ${now}::timestamptz - interval '90 days'
       union all
       select id, 'monitoring_identity_no_last_used_data', 'monitoring', 'info', null, jsonb_build_object('reason', 'The provider reports no last-used time')

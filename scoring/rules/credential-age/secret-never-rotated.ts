@@ -1,4 +1,4 @@
-import { credentialEvidence, daysBetween, defineRule, unknownBecause, unreadable } from '../helpers.js'
+import { credentialEvidence, defineRule, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { RuleOutcome } from '../../types.js'
 
@@ -34,7 +34,6 @@ export const credentialAgeSecretNeverRotated = defineRule({
           ...credentialEvidence(credential),
           rotationEnabled: false,
           lastRotatedAt: null,
-          ageDays: credential.createdAt ? daysBetween(credential.createdAt, input.now) : null,
         },
       })
     }

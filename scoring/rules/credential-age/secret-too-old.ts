@@ -1,4 +1,4 @@
-import { credentialEvidence, daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { RuleOutcome } from '../../types.js'
 
@@ -40,8 +40,7 @@ export const credentialAgeSecretTooOld = defineRule({
         })
         continue
       }
-      const ageDays = daysBetween(since, input.now)
-      if (ageDays > limit.value) {
+      if (daysBetween(since, input.now) > limit.value) {
         outcomes.push({
           status: 'fail',
           subjectKey: credential.externalId,
@@ -49,9 +48,9 @@ export const credentialAgeSecretTooOld = defineRule({
           evidence: {
             ...credentialEvidence(credential),
             lastRotatedAt: iso(credential.lastRotatedAt),
-            ageDays,
             limitDays: limit.value,
             limitSource: limit.origin,
+            overLimitSince: overLimitSince(since, limit.value),
           },
         })
       }

@@ -1,4 +1,4 @@
-import { credentialEvidence, daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from '../credential-age/shared.js'
 import type { RuleOutcome } from '../../types.js'
 
@@ -25,8 +25,7 @@ export const monitoringCredentialUnused = defineRule({
       if (!credential.lastUsedKnown) continue
       const since = credential.lastUsedAt ?? credential.createdAt
       if (!since) continue
-      const idleDays = daysBetween(since, input.now)
-      if (idleDays <= limit.value) continue
+      if (daysBetween(since, input.now) <= limit.value) continue
       outcomes.push({
         status: 'fail',
         subjectKey: credential.externalId,
@@ -34,9 +33,9 @@ export const monitoringCredentialUnused = defineRule({
         evidence: {
           ...credentialEvidence(credential),
           lastUsedAt: iso(credential.lastUsedAt),
-          idleDays,
           limitDays: limit.value,
           limitSource: limit.origin,
+          overLimitSince: overLimitSince(since, limit.value),
         },
       })
     }

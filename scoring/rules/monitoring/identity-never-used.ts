@@ -1,4 +1,4 @@
-import { daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { identityUsage } from './usage.js'
 
 export const monitoringIdentityNeverUsed = defineRule({
@@ -26,18 +26,17 @@ export const monitoringIdentityNeverUsed = defineRule({
     }
     if (usage.lastUsedAt || !input.identity.createdAt) return []
     const grace = threshold(input, 'neverUsedGraceDays')
-    const ageDays = daysBetween(input.identity.createdAt, input.now)
-    if (ageDays <= grace.value) return []
+    if (daysBetween(input.identity.createdAt, input.now) <= grace.value) return []
     return [
       {
         status: 'fail',
         subjectKey: '',
         evidence: {
           createdAt: iso(input.identity.createdAt),
-          ageDays,
           lastUsedAt: null,
           graceDays: grace.value,
           graceSource: grace.origin,
+          overLimitSince: overLimitSince(input.identity.createdAt, grace.value),
         },
       },
     ]

@@ -1,4 +1,4 @@
-import { daysBetween, defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
+import { daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { identityUsage } from './usage.js'
 
 export const monitoringIdentityUnused = defineRule({
@@ -26,13 +26,17 @@ export const monitoringIdentityUnused = defineRule({
     }
     if (!usage.lastUsedAt) return []
     const limit = threshold(input, 'unusedIdentityDays')
-    const idleDays = daysBetween(usage.lastUsedAt, input.now)
-    if (idleDays <= limit.value) return []
+    if (daysBetween(usage.lastUsedAt, input.now) <= limit.value) return []
     return [
       {
         status: 'fail',
         subjectKey: '',
-        evidence: { lastUsedAt: iso(usage.lastUsedAt), idleDays, limitDays: limit.value, limitSource: limit.origin },
+        evidence: {
+          lastUsedAt: iso(usage.lastUsedAt),
+          limitDays: limit.value,
+          limitSource: limit.origin,
+          overLimitSince: overLimitSince(usage.lastUsedAt, limit.value),
+        },
       },
     ]
   },
