@@ -332,6 +332,16 @@ describe('thresholds in rules', () => {
     expect(isWildcardResource('arn:aws:iam::123456789012:role/deploy')).toBe(false)
   })
 
+  it('judges a secret with no creation date by what is left of its validity, with evidence that does not move', () => {
+    const rule = rules.find((r) => r.id === 'credential_age_secret_expiry_too_far')!
+    const undated = (now: Date) =>
+      rule.evaluate(ruleInput(identity({ credentials: [credential({ createdAt: null, expiresAt: new Date(NOW.getTime() + 500 * 86_400_000) })] }), { now }))
+    expect(undated(NOW)[0]).toMatchObject({ status: 'fail', evidence: { createdAt: null, lifetimeDays: null, limitDays: 365 } })
+    expect(undated(new Date(NOW.getTime() + 86_400_000))).toEqual(undated(NOW))
+    // Less than a year left: no finding.
+    expect(undated(new Date(NOW.getTime() + 200 * 86_400_000))).toEqual([])
+  })
+
   it('measures ages against the pass time, not the wall clock', () => {
     const rule = rules.find((r) => r.id === 'credential_age_secret_too_old')!
     const input = ruleInput(identity({ credentials: [credential({ createdAt: daysAgo(80) })] }), {

@@ -35,8 +35,10 @@ export const credentialAgeSecretExpiryTooFar = defineRule({
         })
         continue
       }
-      const lifetimeDays = daysBetween(credential.createdAt ?? input.now, credential.expiresAt)
-      if (lifetimeDays > limit.value) {
+      // Without a creation date, what is left of its validity is measured; the evidence then
+      // names no count of days, which would change at every evaluation (docs/decisions/036).
+      const lifetimeDays = credential.createdAt ? daysBetween(credential.createdAt, credential.expiresAt) : null
+      if ((lifetimeDays ?? daysBetween(input.now, credential.expiresAt)) > limit.value) {
         outcomes.push({
           status: 'fail',
           subjectKey: credential.externalId,
