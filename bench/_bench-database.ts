@@ -12,6 +12,7 @@ import pg from 'pg'
 import { connectDatabase, type DatabaseHandle } from '../db/connection.js'
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded.js'
 import { migrateToLatest } from '../db/migrate.js'
+import { explainConnectionError } from '../db/open.js'
 
 export interface BenchDatabase {
   handle: DatabaseHandle
@@ -72,6 +73,12 @@ export async function openBenchServer(options: { log: (line: string) => void }):
         url = parsed.toString()
       }
       const handle = connectDatabase(url, { max: 6, applicationName })
+      try {
+        await handle.pool.query('select 1')
+      } catch (error) {
+        await handle.close().catch(() => {})
+        throw explainConnectionError(url, error, named ? 'LEASH_BENCH_DATABASE_URL' : embedded ? 'embedded' : 'DATABASE_URL')
+      }
       await migrateToLatest(handle.db)
       return {
         handle,

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { describeError } from '../cli/errors.js'
 
 const here = import.meta.dirname
 const available = readdirSync(here)
@@ -27,6 +28,6 @@ const benchmark = (await import(pathToFileURL(file).href)) as { run(args: string
 try {
   await benchmark.run(args)
 } catch (error) {
-  console.error(`bench ${name}: ${error instanceof Error ? error.message : String(error)}`)
+  console.error(`bench ${name}: ${describeError(error)}`)
   process.exitCode = 1
 }

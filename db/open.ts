@@ -38,7 +38,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<OpenDatab
   } catch (error) {
     await handle.close().catch(() => {})
     await embedded?.stop().catch(() => {})
-    throw explainConnectionError(url, error, embedded !== null)
+    throw explainConnectionError(url, error, embedded ? 'embedded' : 'DATABASE_URL')
   }
   if (options.migrate !== false) {
     await migrateToLatest(handle.db)
@@ -71,33 +71,38 @@ function assertUsableUrl(url: string): void {
   }
 }
 
-/** Maps driver errors to one line that names the host and what to check. */
-export function explainConnectionError(url: string, error: unknown, embedded: boolean): LeashError {
+/**
+ * Maps driver errors to one line that names the host and what to check. `setting` is the
+ * variable the URL came from (DATABASE_URL, or a benchmark's LEASH_BENCH_DATABASE_URL), or
+ * 'embedded' for the embedded PostgreSQL.
+ */
+export function explainConnectionError(url: string, error: unknown, setting: string): LeashError {
   const parsed = new URL(url)
   const where = `${parsed.hostname}:${parsed.port || '5432'}`
-  const origin = embedded ? 'the embedded PostgreSQL' : 'DATABASE_URL'
+  const origin = setting === 'embedded' ? 'the embedded PostgreSQL' : setting
+  const variable = setting === 'embedded' ? 'DATABASE_URL' : setting
   const code = (error as { code?: string }).code
   const user = decodeURIComponent(parsed.username || 'postgres')
   const database = parsed.pathname.replace(/^\//, '') || user
   switch (code) {
     case 'ECONNREFUSED':
-      return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): connection refused.`, 'Check that the server is running and that the host and port in DATABASE_URL are right.')
+      return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): connection refused.`, `Check that the server is running and that the host and port in ${variable} are right.`)
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): the host name does not resolve.`, 'Check the host name in DATABASE_URL.')
+      return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): the host name does not resolve.`, `Check the host name in ${variable}.`)
     case 'ETIMEDOUT':
       return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): the connection timed out.`, 'Check the host, the port and any firewall between Leash and the server.')
     case '28P01':
     case '28000':
-      return new LeashError(`PostgreSQL at ${where} refused the login of user "${user}" (${origin}).`, 'Check the user name and password in DATABASE_URL, and the server\'s pg_hba.conf.')
+      return new LeashError(`PostgreSQL at ${where} refused the login of user "${user}" (${origin}).`, `Check the user name and password in ${variable}, and the server's pg_hba.conf.`)
     case '3D000':
-      return new LeashError(`PostgreSQL at ${where} has no database "${database}" (${origin}).`, `Create it (createdb -h ${parsed.hostname} ${database}) or name an existing one in DATABASE_URL.`)
+      return new LeashError(`PostgreSQL at ${where} has no database "${database}" (${origin}).`, `Create it (createdb -h ${parsed.hostname} ${database}) or name an existing one in ${variable}.`)
     default: {
       const message = error instanceof Error ? error.message : String(error)
       if (/timeout/i.test(message)) {
         return new LeashError(`Cannot reach PostgreSQL at ${where} (${origin}): the connection timed out.`, 'Check the host, the port and any firewall between Leash and the server.')
       }
-      return new LeashError(`Cannot use PostgreSQL at ${where} (${origin}): ${message}`, 'Check DATABASE_URL and that the server is PostgreSQL 14 or newer.')
+      return new LeashError(`Cannot use PostgreSQL at ${where} (${origin}): ${message}`, `Check ${variable} and that the server is PostgreSQL 14 or newer.`)
     }
   }
 }

@@ -58,6 +58,29 @@ describe('leash with bad input', () => {
     expectNoStackTrace(result.stderr)
   })
 
+  it('names a missing database, and the variable that named it, for leash and for the benchmarks', async () => {
+    const missing = new URL(inject('adminDatabaseUrl'))
+    missing.pathname = '/leash_no_such_database'
+    const result = await leash(['migrate'], { env: { DATABASE_URL: missing.toString() } })
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/has no database "leash_no_such_database" \(DATABASE_URL\)/)
+    expect(result.stderr).toMatch(/createdb -h 127\.0\.0\.1 leash_no_such_database/)
+    expectNoStackTrace(result.stderr)
+
+    const bench = path.resolve(import.meta.dirname, '..', '..', 'bin', 'bench.js')
+    const failed = await run(process.execPath, [bench, 'score', '--identities', '10'], {
+      env: { ...process.env, LEASH_BENCH_DATABASE_URL: missing.toString() },
+      timeout: 60_000,
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failed?.code).toBe(1)
+    expect(failed?.stderr).toMatch(/has no database "leash_no_such_database" \(LEASH_BENCH_DATABASE_URL\)/)
+    expect(failed?.stderr).toMatch(/name an existing one in LEASH_BENCH_DATABASE_URL/)
+    expectNoStackTrace(failed?.stderr ?? '')
+  })
+
   it('rejects a DATABASE_URL that is not a postgres URL', async () => {
     const result = await leash(['migrate'], { env: { DATABASE_URL: 'mysql://localhost/leash' } })
     expect(result.code).not.toBe(0)
