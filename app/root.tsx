@@ -41,6 +41,7 @@ const NAVIGATION: ReadonlyArray<{ to: string; label: string; needs: readonly Per
   { to: '/revocations', label: 'Revocations', needs: ['read:revocation:any', 'read:revocation:own'] },
   { to: '/sources', label: 'Sources', needs: ['read:source:any'] },
   { to: '/audit', label: 'Audit', needs: ['read:audit:any'] },
+  { to: '/admin/scoring', label: 'Scoring', needs: ['read:setting:any'] },
   { to: '/admin/users', label: 'Users', needs: ['read:user:any'] },
   { to: '/admin/tokens', label: 'API tokens', needs: ['read:api_token:any'] },
 ]

@@ -141,6 +141,17 @@ const ROUTES: Record<string, RouteSpec> = {
       'reset-password': { access: needs('update:user:any'), form: (f) => ({ userId: f.targetUserId }) },
     },
   },
+  'admin.scoring': {
+    loader: needs('read:setting:any'),
+    action: {
+      'set-override': {
+        access: needs('update:setting:any'),
+        form: () => ({ scopeType: 'tag', scopeValue: 'env=route-test', threshold: 'maxCredentialAgeDays', value: '30' }),
+      },
+      'remove-override': { access: needs('update:setting:any'), form: () => ({ overrideId: '999999' }) },
+      'save-departed': { access: needs('update:setting:any'), form: () => ({ departed: '' }) },
+    },
+  },
   'admin.tokens': {
     loader: needs('read:api_token:any'),
     action: {

@@ -35,6 +35,7 @@ const SECURITY_LEAD: Permission[] = [
   'read:audit:any',
   'export:audit:any',
   'scan:source:any',
+  'read:setting:any',
 ]
 const OPERATOR: Permission[] = [
   ...VIEWER,
