@@ -104,9 +104,7 @@ export default function ScoringSettingsPage() {
               {thresholds.map((threshold) => (
                 <tr key={threshold.name}>
                   <td className="mono">{threshold.name}</td>
-                  <td>
-                    {threshold.default} {threshold.unit}
-                  </td>
+                  <td>{threshold.unit === 'days' ? `${threshold.default} days` : threshold.default}</td>
                   <td>
                     {threshold.min}–{threshold.max}
                   </td>

@@ -4,6 +4,7 @@
  * departed-owners list (which the demo writes) is only read here; its saving is tested in
  * app/utils/scoring-settings.server.test.ts.
  */
+import path from 'node:path'
 import { expect, test } from './fixtures.js'
 
 test('a security lead reads the limits and their sources; an admin sets and removes an override, and a bad value is refused', async ({ page, login }) => {
@@ -35,6 +36,7 @@ test('a security lead reads the limits and their sources; an admin sets and remo
   await expect(page.getByRole('status')).toContainText('maxCredentialAgeDays is 30 for tag leash-e2e=settings')
   const overrides = page.getByRole('table', { name: 'Threshold overrides' })
   await expect(overrides.getByRole('row', { name: /leash-e2e=settings maxCredentialAgeDays 30/ })).toBeVisible()
+  await page.screenshot({ path: path.resolve(import.meta.dirname, '..', '..', 'test-results', 'screenshots', 'scoring-settings.png'), fullPage: true })
 
   await overrides.getByRole('button', { name: 'Remove maxCredentialAgeDays for leash-e2e=settings' }).click()
   await expect(page.getByRole('status')).toContainText('Override removed')
