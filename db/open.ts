@@ -76,7 +76,7 @@ function assertUsableUrl(url: string): void {
  * variable the URL came from (DATABASE_URL, or a benchmark's LEASH_BENCH_DATABASE_URL), or
  * 'embedded' for the embedded PostgreSQL.
  */
-export function explainConnectionError(url: string, error: unknown, setting: string): LeashError {
+export function explainConnectionError(url: string, error: unknown, setting: 'embedded' | 'DATABASE_URL' | 'LEASH_BENCH_DATABASE_URL'): LeashError {
   const parsed = new URL(url)
   const where = `${parsed.hostname}:${parsed.port || '5432'}`
   const origin = setting === 'embedded' ? 'the embedded PostgreSQL' : setting
