@@ -262,6 +262,14 @@ export interface ThresholdOverridesTable {
   value: Json<unknown>
 }
 
+/** Scopes of threshold overrides that changed, waiting for the next scoring pass to mark their identities. */
+export interface ScoringScopeChangesTable {
+  id: Generated<number>
+  scope_type: 'source' | 'tag'
+  scope_value: string
+  requested_at: GeneratedTimestamp
+}
+
 export interface UsersTable {
   id: Generated<string>
   username: string
@@ -405,6 +413,7 @@ export interface Database {
   posture_snapshots: PostureSnapshotsTable
   settings: SettingsTable
   threshold_overrides: ThresholdOverridesTable
+  scoring_scope_changes: ScoringScopeChangesTable
   users: UsersTable
   sessions: SessionsTable
   api_tokens: ApiTokensTable

@@ -6,6 +6,7 @@ import { useTestDatabase } from '../test/db.js'
 import type { Kysely } from 'kysely'
 import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
 import { scoreIdentities, scorePendingIdentities } from './pass.js'
+import { markChangedThresholdScopes } from './scope-changes.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
 import { getIdentityDetail } from '../db/queries/identity-detail.js'
 
@@ -586,34 +587,43 @@ describe('edits to what the rules read outside the identities', () => {
     await settled(db)
     expect(await flagged(db, ids)).toEqual([])
     expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
+    // What the next pass marks first; chunks of 2 make the keyset walk several chunks.
+    const marked = async () => {
+      await markChangedThresholdScopes(db, { chunkSize: 2 })
+      return flagged(db, ids)
+    }
 
-    // By source name: that source's identities only. The pass then applies the 30-day limit.
+    // By source name: the edit only records the scope; the pass marks that source's
+    // identities, and then applies the 30-day limit.
     await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(db)
-    expect(await flagged(db, ids)).toEqual([inNamed])
+    expect(await flagged(db, ids)).toEqual([])
+    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([{ scope_type: 'source', scope_value: 'override-by-name' }])
+    expect(await marked()).toEqual([inNamed])
+    expect(await db.selectFrom('scoring_scope_changes').select('id').execute()).toEqual([])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, inNamed)).toContain('credential_age_secret_too_old')
 
     // By tag, exact value: the payments identity, not the search one.
     await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(db)
-    expect(await flagged(db, ids)).toEqual([tagged])
+    expect(await marked()).toEqual([tagged])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, tagged)).toContain('credential_age_secret_too_old')
 
     // A changed scope marks what it named before and what it names now.
     await sql`update threshold_overrides set scope_value = 'team=search' where scope_value = 'team=payments'`.execute(db)
-    expect(await flagged(db, ids)).toEqual([tagged, taggedElse])
+    expect(await marked()).toEqual([tagged, taggedElse])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, tagged)).not.toContain('credential_age_secret_too_old')
     expect(await rules(db, taggedElse)).toContain('credential_age_secret_too_old')
 
     // Removed: the limit is the default again, and the finding resolves.
     await sql`delete from threshold_overrides where scope_value = ${named}::text or scope_value = 'override-by-name'`.execute(db)
-    expect(await flagged(db, ids)).toEqual([inNamed])
+    expect(await marked()).toEqual([inNamed])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
     // By source id as well as by name.
     await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(db)
-    expect(await flagged(db, ids)).toEqual([inOther, tagged, taggedElse])
+    expect(await marked()).toEqual([inOther, tagged, taggedElse])
     await sql`delete from threshold_overrides where scope_value in (${other}::text, 'team=search')`.execute(db)
   })
 

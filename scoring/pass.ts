@@ -1,5 +1,6 @@
 /**
- * The scoring pass: identities flagged needs_scoring, and those whose last scoring is older than
+ * The scoring pass: identities flagged needs_scoring (after marking those whose threshold
+ * overrides changed, scoring/scope-changes.ts), and those whose last scoring is older than
  * the re-evaluation interval (scoring/reevaluation.ts), or given ids, are read in keyset batches,
  * assessed in memory (scoring/assess.ts), and written back set-based, each batch in one
  * transaction (scoring/write.ts). Reading, assessing and writing overlap: the next batch is read
@@ -22,6 +23,7 @@ import {
   type StoredPosture,
 } from './load.js'
 import { reevaluationIntervalMs } from './reevaluation.js'
+import { markChangedThresholdScopes } from './scope-changes.js'
 import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch, type FindingRow, type ScoredIdentity } from './write.js'
 
 export const BATCH_SIZE = 2000
@@ -50,6 +52,7 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   options.signal?.throwIfAborted()
   const dueBefore = new Date(now.getTime() - (options.reevaluateAfterMs ?? reevaluationIntervalMs()))
   await flagExpiredAcceptances(db, now)
+  await markChangedThresholdScopes(db)
   const context = await loadPassContext(db)
   const pending = await countPending(db, dueBefore)
   // Most passes find nothing due: they then read the flagged identities alone.

@@ -5,8 +5,8 @@
  * Each change is validated the way the scoring pass reads it (parseThresholdValue,
  * parseDepartedOwners), so a value saved here cannot stop the next pass. Each change and its
  * audit event are one transaction. The database triggers of migration
- * 2026-12-03T0200_mark_identities_on_scoring_settings mark the identities a change applies to.
- * The next scoring pass then scores them (docs/decisions/036).
+ * 2026-12-03T0200_mark_identities_on_scoring_settings see the change: the next scoring pass
+ * marks and scores the identities it applies to (docs/decisions/036).
  */
 import { sql, type Kysely } from 'kysely'
 import { LeashError } from '../../cli/errors.js'

@@ -1,15 +1,19 @@
 import { sql, type Kysely } from 'kysely'
 
 /**
- * A change to what the scoring rules read, outside the identities themselves, marks the
- * identities it applies to for scoring, in the statement that makes it (docs/decisions/036):
- * - a row of `threshold_overrides` added, changed or removed: the identities of the source it
- *   names (by id or by name), or those carrying the tag it names (`key=value`, exact match, as
- *   ThresholdResolver in scoring/thresholds.ts matches it);
+ * A change to what the scoring rules read, outside the identities themselves, reaches the
+ * identities it applies to at the next scoring pass, not at the next daily re-evaluation
+ * (docs/decisions/036):
+ * - a row of `threshold_overrides` added, changed or removed records its scope (the source it
+ *   names, by id or by name, or the tag `key=value`) in `scoring_scope_changes`. An override
+ *   can apply to most of a million identities, and marking them takes about 130 µs a row, so
+ *   the statement that makes the change only records it. The scoring pass marks the
+ *   identities in short chunks before it starts (scoring/scope-changes.ts).
  * - the `departed_owners` setting changed: the identities with an owner hint naming a reference
- *   that joined or left the list (case-insensitive, as scoring/load.ts compares them).
- * Both are edited with SQL or by the demo, so a trigger is the one place that sees every edit.
- * Without it the change would wait for the next daily re-evaluation.
+ *   that joined or left the list (case-insensitive, as scoring/load.ts compares them) are
+ *   marked in the same statement. Those are the identities of a few people.
+ * Both are edited with SQL, by the demo and on the Scoring page, so a trigger is the one place
+ * that sees every edit.
  *
  * A malformed `departed_owners` value reads as an empty list here and is stored as written: the
  * scoring pass refuses it with a message that says what is wrong (parseDepartedOwners), so no
@@ -18,28 +22,24 @@ import { sql, type Kysely } from 'kysely'
  * Frozen: later changes are new files.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    create table scoring_scope_changes (
+      id bigint generated always as identity primary key,
+      scope_type text not null,
+      scope_value text not null,
+      requested_at timestamptz not null default now())`.execute(db)
   // A trigger with transition tables has one event, so three triggers share one function.
   // PL/pgSQL plans a statement when it first runs it, so each branch names only the
   // transition table its event has.
   await sql`
     create or replace function leash_mark_threshold_scopes() returns trigger language plpgsql as $$
-    declare
-      scope_types text[] := '{}';
-      scope_values text[] := '{}';
     begin
       if tg_op in ('INSERT', 'UPDATE') then
-        select scope_types || array_agg(scope_type), scope_values || array_agg(scope_value) into scope_types, scope_values from new_overrides;
+        insert into scoring_scope_changes (scope_type, scope_value) select distinct scope_type, scope_value from new_overrides;
       end if;
       if tg_op in ('UPDATE', 'DELETE') then
-        select scope_types || array_agg(scope_type), scope_values || array_agg(scope_value) into scope_types, scope_values from old_overrides;
+        insert into scoring_scope_changes (scope_type, scope_value) select distinct scope_type, scope_value from old_overrides;
       end if;
-      update identities i set needs_scoring = true
-      where not i.needs_scoring and exists (
-        select 1 from unnest(scope_types, scope_values) as c(scope_type, scope_value)
-        where (c.scope_type = 'source'
-               and i.source_id in (select s.id from sources s where s.id::text = c.scope_value or s.name = c.scope_value))
-           or (c.scope_type = 'tag' and position('=' in c.scope_value) > 1
-               and i.tags ->> split_part(c.scope_value, '=', 1) = substr(c.scope_value, position('=' in c.scope_value) + 1)));
       return null;
     end
     $$`.execute(db)
