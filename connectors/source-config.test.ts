@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../test/db.js'
 import { ConfigError, parseConfig, syncConfiguredSources } from './source-config.js'
+import { markChangedThresholdScopes } from '../scoring/scope-changes.js'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 
@@ -93,10 +94,16 @@ describe('syncConfiguredSources', () => {
     const flagged = async () =>
       (await db.selectFrom('identities').select('display_name').where('needs_scoring', '=', true).where('external_id', 'like', 'sp-%').orderBy('display_name').execute()).map((r) => r.display_name)
 
+    // Start-up only records the change; the next scoring pass marks the source's identities.
+    const marked = async () => {
+      await markChangedThresholdScopes(db)
+      return flagged()
+    }
     await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 90 }'))
-    expect(await flagged()).toEqual([])
+    expect(await marked()).toEqual([])
     await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 30 }'))
-    expect(await flagged()).toEqual(['limits'])
+    expect(await flagged()).toEqual([])
+    expect(await marked()).toEqual(['limits'])
   })
 
   it('will not take over a source created on the Sources page', async () => {

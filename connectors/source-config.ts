@@ -226,9 +226,11 @@ export async function syncConfiguredSources(db: Kysely<Database>, sources: Sourc
           )
         }
         await trx.updateTable('sources').set(values).where('id', '=', current.id).execute()
-        // New limits apply to what is stored now, not only to what the next scan changes.
+        // New limits apply to what is stored now, not only to what the next scan changes. The
+        // next scoring pass marks the source's identities in chunks (scoring/scope-changes.ts):
+        // marking a large source here would hold start-up and its row locks for minutes.
         if (!isDeepStrictEqual(current.thresholds, source.thresholds)) {
-          await trx.updateTable('identities').set({ needs_scoring: true }).where('source_id', '=', current.id).where('needs_scoring', '=', false).execute()
+          await trx.insertInto('scoring_scope_changes').values({ scope_type: 'source', scope_value: current.id }).execute()
         }
         updated++
       } else {
