@@ -45,9 +45,17 @@ export async function loadPassContext(db: Kysely<Database>): Promise<PassContext
   return { thresholds, directory: { disabled, departed: parseDepartedOwners(departed?.value) } }
 }
 
-/** The 'departed_owners' setting: an array of references (strings, or objects with a `ref`). */
+/** The 'departed_owners' setting, compared as the pass compares owners: trimmed, in lower case. */
 export function parseDepartedOwners(value: unknown): Set<string> {
-  const departed = new Set<string>()
+  return new Set(departedOwnerRefs(value).map((ref) => ref.toLowerCase()))
+}
+
+/**
+ * The references of the 'departed_owners' setting as they were entered, trimmed: an array of
+ * strings, or of objects with a `ref`. Anything else is refused with what to store instead.
+ */
+export function departedOwnerRefs(value: unknown): string[] {
+  const departed: string[] = []
   if (value === undefined || value === null) return departed
   if (!Array.isArray(value)) {
     throw new LeashError(
@@ -68,7 +76,7 @@ export function parseDepartedOwners(value: unknown): Set<string> {
         'Each entry must be a string (email, UPN or login) or an object with a "ref" string.',
       )
     }
-    departed.add(ref.trim().toLowerCase())
+    departed.push(ref.trim())
   }
   return departed
 }

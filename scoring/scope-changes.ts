@@ -9,6 +9,7 @@
  */
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { parseTagScope } from './thresholds.js'
 
 const CHUNK = 5000
 
@@ -52,7 +53,6 @@ async function markScope(db: Kysely<Database>, scopeType: 'source' | 'tag', scop
 
 /** `key=value` as ThresholdResolver matches it; a scope not of that form matches nothing. */
 function tagMatch(scope: string) {
-  const separator = scope.indexOf('=')
-  if (separator <= 0) return null
-  return sql`i.tags ->> ${scope.slice(0, separator)} = ${scope.slice(separator + 1)}`
+  const tag = parseTagScope(scope)
+  return tag ? sql`i.tags ->> ${tag.key} = ${tag.value}` : null
 }

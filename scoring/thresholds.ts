@@ -136,6 +136,16 @@ export function parseThresholdValue(name: string, value: unknown, where: string)
   return number
 }
 
+/**
+ * A tag scope of threshold_overrides, `key=value`, split at the first "=". Null when it is not of
+ * that form. The resolver, the marking of changed scopes and the settings page all read scopes
+ * through this one function, so they agree on what a scope matches.
+ */
+export function parseTagScope(scope: string): { key: string; value: string } | null {
+  const separator = scope.indexOf('=')
+  return separator > 0 ? { key: scope.slice(0, separator), value: scope.slice(separator + 1) } : null
+}
+
 export interface SourceThresholdConfig {
   sourceId: string
   sourceName: string
@@ -193,16 +203,15 @@ export class ThresholdResolver {
         entry[threshold] = { value: number, origin: 'source' }
         this.bySource.set(sourceId, entry)
       } else {
-        const separator = row.scope_value.indexOf('=')
-        if (separator <= 0) {
+        const tag = parseTagScope(row.scope_value)
+        if (!tag) {
           throw new LeashError(
             `The tag scope "${row.scope_value}" in threshold_overrides is not of the form key=value.`,
             'Write the tag as key=value, e.g. env=production.',
           )
         }
-        const key = row.scope_value.slice(0, separator)
-        this.tagOverrides.push({ key, value: row.scope_value.slice(separator + 1), scope: row.scope_value, threshold, number })
-        this.tagKeys.add(key)
+        this.tagOverrides.push({ key: tag.key, value: tag.value, scope: row.scope_value, threshold, number })
+        this.tagKeys.add(tag.key)
       }
     }
   }

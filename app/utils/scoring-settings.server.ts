@@ -13,8 +13,8 @@ import { LeashError } from '../../cli/errors.js'
 import { appendAuditEvent, type AuditActor } from '../../db/audit.js'
 import { json } from '../../db/connection.js'
 import type { Database } from '../../db/schema.js'
-import { DEPARTED_OWNERS_SETTING, parseDepartedOwners } from '../../scoring/load.js'
-import { isThresholdName, parseThresholdValue, THRESHOLD_NAMES, THRESHOLDS, type ThresholdName } from '../../scoring/thresholds.js'
+import { DEPARTED_OWNERS_SETTING, departedOwnerRefs, parseDepartedOwners } from '../../scoring/load.js'
+import { isThresholdName, parseTagScope, parseThresholdValue, THRESHOLD_NAMES, THRESHOLDS, type ThresholdName } from '../../scoring/thresholds.js'
 
 /** A change the form must refuse: the message says what was wrong and what to enter. */
 export class ScoringSettingsError extends Error {}
@@ -47,9 +47,8 @@ export async function loadScoringSettings(db: Kysely<Database>): Promise<Scoring
   let departedOwners: string[] = []
   let departedOwnersProblem: string | null = null
   try {
-    parseDepartedOwners(departed?.value)
     // Shown as they were entered; the pass compares them in lower case.
-    departedOwners = ((departed?.value ?? []) as (string | { ref: string })[]).map((entry) => (typeof entry === 'string' ? entry : entry.ref).trim())
+    departedOwners = departedOwnerRefs(departed?.value)
   } catch (error) {
     departedOwnersProblem = error instanceof LeashError ? `${error.message} ${error.remedy}` : String(error)
   }
@@ -82,8 +81,8 @@ export async function setThresholdOverride(db: Kysely<Database>, actor: AuditAct
   const threshold = input.threshold
   const scopeValue = input.scopeValue.trim()
   if (input.scopeType === 'tag') {
-    const separator = scopeValue.indexOf('=')
-    if (separator <= 0 || /\s/.test(scopeValue.slice(0, separator))) {
+    const tag = parseTagScope(scopeValue)
+    if (!tag || /\s/.test(tag.key)) {
       throw new ScoringSettingsError(`The tag "${scopeValue}" is not of the form key=value. Enter the tag as the provider reports it, e.g. env=production.`)
     }
   }
