@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate]`
+ * `npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate] [--threshold-change]`
  *
  * Scores N identities (default 1,000,000) already in PostgreSQL, each with 3 credentials,
  * 10 entitlements, owners for most and AI-agent signals for some, and prints the time and the
@@ -14,6 +14,12 @@
  * With --reevaluate, a second pass follows a day later by the pass's clock: nothing is flagged,
  * every identity is due for its daily re-evaluation (scoring/reevaluation.ts). Its time is
  * printed as well, and the JSON line gains `reevaluateSeconds` and `reevaluated`.
+ *
+ * With --threshold-change, an admin then raises one limit for the `bench-aws` source (half the
+ * estate) from 365 to 366 days, which changes the outcome of almost no identity, and the next
+ * pass is timed: it shows what such an edit costs the pass (the JSON line gains
+ * `thresholdChangeSeconds`, `thresholdChangeReassessed`, `thresholdChangeIdentityRowsWritten`
+ * and `thresholdChangeWalMb`).
  */
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
@@ -29,20 +35,25 @@ interface Args {
   json: boolean
   batchSize: number | undefined
   reevaluate: boolean
+  thresholdChange: boolean
 }
 
 function parseArgs(args: string[]): Args {
-  const parsed: Args = { identities: 1_000_000, json: false, batchSize: undefined, reevaluate: false }
+  const parsed: Args = { identities: 1_000_000, json: false, batchSize: undefined, reevaluate: false, thresholdChange: false }
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]
     if (arg === '--json') parsed.json = true
     else if (arg === '--reevaluate') parsed.reevaluate = true
+    else if (arg === '--threshold-change') parsed.thresholdChange = true
     else if (arg === '--identities' || arg === '--batch-size') {
       const value = Number(args[(index += 1)])
       if (!Number.isInteger(value) || value < 1) throw new Error(`${arg} needs a positive whole number, e.g. ${arg} 100000`)
       if (arg === '--identities') parsed.identities = value
       else parsed.batchSize = value
-    } else throw new Error(`unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate]`)
+    } else
+      throw new Error(
+        `unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate] [--threshold-change]`,
+      )
   }
   return parsed
 }
@@ -205,13 +216,55 @@ export async function run(argv: string[]): Promise<void> {
       const reStarted = process.hrtime.bigint()
       const again = await scorePendingIdentities(db, { now: dayLater, batchSize: args.batchSize })
       const reSeconds = Number(process.hrtime.bigint() - reStarted) / 1e9
-      log(`Re-evaluated ${again.scored.toLocaleString('en')} unchanged identities a day later in ${reSeconds.toFixed(1)} s (${Math.round(again.scored / reSeconds).toLocaleString('en')}/s).`)
+      log(
+        `Re-evaluated ${again.scored.toLocaleString('en')} unchanged identities a day later in ${reSeconds.toFixed(1)} s (${Math.round(again.scored / reSeconds).toLocaleString('en')}/s).`,
+      )
       summary.reevaluated = again.scored
       summary.reevaluateSeconds = Math.round(reSeconds * 100) / 100
     }
+    if (args.thresholdChange) Object.assign(summary, await timeThresholdChange(db, new Date(now.getTime() + 60_000), args.batchSize, log))
     if (args.json) console.log(JSON.stringify(summary))
   } finally {
     await target.close()
     await server.stop()
+  }
+}
+
+/**
+ * An override for half the estate that changes almost no outcome, then the pass after it: what
+ * it rewrites is the cost of the edit (docs/decisions/037).
+ */
+async function timeThresholdChange(
+  db: Kysely<Database>,
+  now: Date,
+  batchSize: number | undefined,
+  log: (line: string) => void,
+): Promise<Record<string, number>> {
+  await sql`checkpoint`.execute(db).catch(() => {})
+  await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'bench-aws', 'maxExpiryDays', '366')`.execute(
+    db,
+  )
+  const before = await sql<{
+    lsn: string
+    xid: string
+  }>`select pg_current_wal_lsn()::text as lsn, (txid_current() % 4294967296)::text as xid`.execute(db)
+  const { lsn, xid } = before.rows[0]!
+  const started = process.hrtime.bigint()
+  const result = await scorePendingIdentities(db, { now, batchSize })
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const after = await sql<{ wal: string; rows: number }>`
+    select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::text as wal,
+           (select count(*)::int from identities where xmin::text::bigint > ${xid}::bigint) as rows`.execute(db)
+  const walMb = Math.round(Number(after.rows[0]!.wal) / 1024 / 1024)
+  const rows = after.rows[0]!.rows
+  log(
+    `After a source-wide threshold change: ${result.scored.toLocaleString('en')} identities re-assessed in ${seconds.toFixed(1)} s, ` +
+      `${rows.toLocaleString('en')} identity rows rewritten, ${walMb} MB of WAL.`,
+  )
+  return {
+    thresholdChangeSeconds: Math.round(seconds * 100) / 100,
+    thresholdChangeReassessed: result.scored,
+    thresholdChangeIdentityRowsWritten: rows,
+    thresholdChangeWalMb: walMb,
   }
 }

@@ -4,7 +4,7 @@
  * entitlements, owners, claim and stored findings — one query per table and batch, read as COPY
  * text (docs/decisions/033).
  */
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { ACCESS_LEVELS, type AccessLevel, type AgentSignal, type EscalationPath, type UnreadablePart } from '../connectors/contract.js'
 import { LeashError } from '../cli/errors.js'
@@ -20,9 +20,16 @@ export const DEPARTED_OWNERS_SETTING = 'departed_owners'
 export interface PassContext {
   thresholds: ThresholdResolver
   directory: OwnerDirectory
+  /**
+   * The database's time just before the settings were read (timestamptz text): the pass's
+   * writes clear a reassessment mark made before it, never one made later (docs/decisions/037).
+   */
+  settingsReadAt: string
 }
 
 export async function loadPassContext(db: Kysely<Database>): Promise<PassContext> {
+  // Its own statement, before the reads: they see every change committed before this time.
+  const readAt = await sql<{ at: string }>`select statement_timestamp()::text as at`.execute(db)
   const [sources, overrides, disabledUsers, departed] = await Promise.all([
     db.selectFrom('sources').select(['id', 'name', 'thresholds']).execute(),
     db.selectFrom('threshold_overrides').select(['scope_type', 'scope_value', 'threshold', 'value']).orderBy('id').execute(),
@@ -42,7 +49,7 @@ export async function loadPassContext(db: Kysely<Database>): Promise<PassContext
     if (user.email) disabled.add(user.email.trim().toLowerCase())
     disabled.add(user.username.trim().toLowerCase())
   }
-  return { thresholds, directory: { disabled, departed: parseDepartedOwners(departed?.value) } }
+  return { thresholds, directory: { disabled, departed: parseDepartedOwners(departed?.value) }, settingsReadAt: readAt.rows[0]!.at }
 }
 
 /** The 'departed_owners' setting, compared as the pass compares owners: trimmed, in lower case. */
@@ -163,24 +170,32 @@ function poolFor(db: Kysely<Database>): pg.Pool {
 
 /**
  * The next batch of identities to score after `afterId`: those flagged needs_scoring (keyset on
- * the partial index) and, with `dueBefore`, those last scored before it (keyset on the scores'
- * primary key). Each side yields at most `limit` ids past the key, so a batch never reads more.
+ * the partial index); with `dueBefore`, those last scored before it (keyset on the scores'
+ * primary key); with `reassess`, those a threshold change marked (keyset on their partial
+ * index, docs/decisions/037). Each side yields at most `limit` ids past the key, so a batch
+ * never reads more.
  */
 export async function fetchPendingBatch(
   db: Kysely<Database>,
-  batch: { afterId: number; limit: number; dueBefore: Date | null },
+  batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean },
 ): Promise<LoadedIdentity[]> {
   const pool = poolFor(db)
   const after = int(batch.afterId)
   const limit = int(batch.limit)
-  const select = batch.dueBefore
-    ? `${IDENTITY_SELECT} where i.id in (select id from (
-        (select id from identities where needs_scoring and id > ${after} order by id limit ${limit})
-        union
-        (select identity_id from identity_scores where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0)
-          and identity_id > ${after} order by identity_id limit ${limit})
+  const sides = [`(select id from identities where needs_scoring and id > ${after} order by id limit ${limit})`]
+  if (batch.dueBefore)
+    sides.push(`(select identity_id from identity_scores where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0)
+          and identity_id > ${after} order by identity_id limit ${limit})`)
+  if (batch.reassess)
+    sides.push(
+      `(select identity_id from identity_scores where reassess_after is not null and identity_id > ${after} order by identity_id limit ${limit})`,
+    )
+  const select =
+    sides.length > 1
+      ? `${IDENTITY_SELECT} where i.id in (select id from (
+        ${sides.join('\n        union\n        ')}
       ) pending order by id limit ${limit}) order by i.id`
-    : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after} order by i.id limit ${limit}`
+      : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after} order by i.id limit ${limit}`
   const rows = await copyOut(pool, select)
   return attachChildren(pool, rows.map(toLoaded))
 }
@@ -206,8 +221,7 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
   const low = ids[0]!
   const high = ids[ids.length - 1]!
   const dense = high - low + 1 <= ids.length * 2
-  const match = (column: string) =>
-    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`
+  const match = (column: string) => (dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`)
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
     copyOut(
       pool,
@@ -241,7 +255,20 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
     ),
     copyOut(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
   ])
-  for (const [identityId, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] of credentials) {
+  for (const [
+    identityId,
+    id,
+    externalId,
+    type,
+    status,
+    created,
+    expires,
+    lastUsed,
+    lastUsedKnown,
+    rotated,
+    rotationEnabled,
+    isStatic,
+  ] of credentials) {
     loaded.get(Number(identityId))?.identity.credentials.push({
       id: Number(id),
       externalId: externalId!,
@@ -356,8 +383,20 @@ const ACCESS = new Set<string>(ACCESS_LEVELS)
 /** An IDENTITY_SELECT row as it comes from COPY. */
 function toLoaded(row: CopyOutRow): LoadedIdentity {
   const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
-  const [posture, agentReasons, agentOverride, classifiedIsAgent, needsScoring, isAgent, confidence, platform, ownerRef, ownerKind, ownerSource, ownerStatus] =
-    row.slice(13)
+  const [
+    posture,
+    agentReasons,
+    agentOverride,
+    classifiedIsAgent,
+    needsScoring,
+    isAgent,
+    confidence,
+    platform,
+    ownerRef,
+    ownerKind,
+    ownerSource,
+    ownerStatus,
+  ] = row.slice(13)
   const [risk, ownership, privilege, credentialAge, monitoring, maxAccessLevel, credentialCount, oldestCredential] = row.slice(25)
   return {
     xmin: xmin!,

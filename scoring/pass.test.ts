@@ -1,11 +1,13 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { json } from '../db/connection.js'
+import { json, poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
 import { useTestDatabase } from '../test/db.js'
 import type { Kysely } from 'kysely'
 import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
-import { scoreIdentities, scorePendingIdentities } from './pass.js'
+import { planBatch, scoreIdentities, scorePendingIdentities } from './pass.js'
+import { fetchIdentitiesById, loadPassContext } from './load.js'
+import { writeBatch } from './write.js'
 import { markChangedThresholdScopes } from './scope-changes.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
 import { getIdentityDetail } from '../db/queries/identity-detail.js'
@@ -136,7 +138,12 @@ describe('scoring pass on PostgreSQL', () => {
       nhi: 'NHI7',
     })
     expect(tooOld.credential_id).not.toBeNull()
-    expect(tooOld.evidence).toMatchObject({ createdAt: daysAgo(200).toISOString(), limitDays: 90, limitSource: 'default', overLimitSince: daysAgo(109).toISOString() })
+    expect(tooOld.evidence).toMatchObject({
+      createdAt: daysAgo(200).toISOString(),
+      limitDays: 90,
+      limitSource: 'default',
+      overLimitSince: daysAgo(109).toISOString(),
+    })
     expect(open.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')
     const breakdown = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(breakdown.risk_score).toBe(scored.risk_score)
@@ -380,7 +387,12 @@ describe('scoring pass on PostgreSQL', () => {
     const id = await identity(db, sourceId, { name: 'ageing-key', keyAgeDays: 80 })
     const others = await db.selectFrom('identities').select('id').where('id', '<>', id).execute()
     // Only this identity: the others in this file's database are scored now, with this pass's clock.
-    if (others.length) await scoreIdentities(db, others.map((o) => o.id), { now: NOW })
+    if (others.length)
+      await scoreIdentities(
+        db,
+        others.map((o) => o.id),
+        { now: NOW },
+      )
     await scorePendingIdentities(db, { now: NOW })
     const tooOld = async () => (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')
     expect(await tooOld()).toBeUndefined()
@@ -396,7 +408,11 @@ describe('scoring pass on PostgreSQL', () => {
     expect(result.scored).toBe(others.length + 1)
     expect(progress.at(-1)).toEqual([others.length + 1, others.length + 1])
     // Created 80 days before NOW: over the 90-day limit since its 91st day, 11 days after NOW.
-    expect(await tooOld()).toMatchObject({ status: 'open', first_seen_at: later, evidence: { limitDays: 90, overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() } })
+    expect(await tooOld()).toMatchObject({
+      status: 'open',
+      first_seen_at: later,
+      evidence: { limitDays: 90, overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() },
+    })
     expect(await row(db, id)).toMatchObject({ needs_scoring: false })
     const score = await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(score.computed_at).toEqual(later)
@@ -419,9 +435,13 @@ describe('scoring pass on PostgreSQL', () => {
     // A column that no longer says what the pass would write (edited by hand, say) is put right.
     await db.updateTable('identities').set({ owner_ref: 'someone-else@example.com', risk_score: 1 }).where('id', '=', drifted).execute()
     // Evidence in the shape an earlier rule catalogue wrote (a count of days) is rewritten.
-    await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(db)
+    await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(
+      db,
+    )
     const version = (table: 'identities' | 'findings' | 'identity_scores', column: string, id: number) =>
-      sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`.execute(db).then((r) => r.rows.map((row) => row.xmin))
+      sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`
+        .execute(db)
+        .then((r) => r.rows.map((row) => row.xmin))
     const before = {
       steadyIdentity: await version('identities', 'id', steady),
       steadyFindings: await version('findings', 'identity_id', steady),
@@ -437,7 +457,9 @@ describe('scoring pass on PostgreSQL', () => {
     // and only the time of its score says it was evaluated again.
     expect(await version('identities', 'id', steady)).toEqual(before.steadyIdentity)
     expect(await version('findings', 'identity_id', steady)).toEqual(before.steadyFindings)
-    expect(await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow()).toEqual({ computed_at: later })
+    expect(
+      await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow(),
+    ).toEqual({ computed_at: later })
     expect((await findings(db, steady)).find((f) => f.id === adminFinding.id)).toMatchObject({ status: 'open', last_seen_at: NOW })
     // The identity page reports that evaluation as the last sighting of a finding still open.
     const detail = await getIdentityDetail(db, steady)
@@ -447,14 +469,27 @@ describe('scoring pass on PostgreSQL', () => {
     expect(await version('findings', 'identity_id', ageing)).toEqual(before.ageingFindings)
     expect(await version('identities', 'id', ageing)).toEqual(before.ageingIdentity)
     const ageingTooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    expect(ageingTooOld).toMatchObject({ status: 'open', last_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
+    expect(ageingTooOld).toMatchObject({
+      status: 'open',
+      last_seen_at: NOW,
+      evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() },
+    })
     // A finding whose stored evidence differs is updated by its id. Its score did not change,
     // so the identity row stays as it is.
     const tooOld = (await findings(db, upgraded)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
+    expect(tooOld).toMatchObject({
+      status: 'open',
+      last_seen_at: later,
+      first_seen_at: NOW,
+      evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() },
+    })
     expect(tooOld.evidence).not.toHaveProperty('ageDays')
     expect(await version('identities', 'id', upgraded)).toEqual(before.upgradedIdentity)
-    expect(await row(db, drifted)).toMatchObject({ owner_ref: 'alice@example.com', risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow()).risk_score })
+    expect(await row(db, drifted)).toMatchObject({
+      owner_ref: 'alice@example.com',
+      risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow())
+        .risk_score,
+    })
   })
 
   it('re-evaluates in batches that cover flagged and due identities exactly once', async () => {
@@ -469,13 +504,18 @@ describe('scoring pass on PostgreSQL', () => {
     const later = new Date(NOW.getTime() + 10 * 86_400_000)
     const notDue = ids.filter((_, index) => index % 2 === 1)
     const flagged = ids.filter((_, index) => index % 3 === 0)
-    await db.updateTable('identity_scores').set({ computed_at: new Date(later.getTime() - 3_600_000) }).where('identity_id', 'in', notDue).execute()
+    await db
+      .updateTable('identity_scores')
+      .set({ computed_at: new Date(later.getTime() - 3_600_000) })
+      .where('identity_id', 'in', notDue)
+      .execute()
     await db.updateTable('identities').set({ needs_scoring: true }).where('id', 'in', flagged).execute()
     const expected = new Set(all.filter((id) => !notDue.includes(id) || flagged.includes(id)))
     expect(await scorePendingIdentities(db, { now: later, batchSize: 2 })).toEqual({ scored: expected.size })
     const scoredNow = await db.selectFrom('identity_scores').select('identity_id').where('computed_at', '=', later).execute()
     expect(new Set(scoredNow.map((r) => r.identity_id))).toEqual(expected)
-    const hasTooOld = async (id: number) => (await findings(db, id)).some((f) => f.rule_id === 'credential_age_secret_too_old' && f.status === 'open')
+    const hasTooOld = async (id: number) =>
+      (await findings(db, id)).some((f) => f.rule_id === 'credential_age_secret_too_old' && f.status === 'open')
     for (const id of ids) expect(await hasTooOld(id), `identity ${id}`).toBe(expected.has(id))
   })
 
@@ -568,10 +608,27 @@ describe('edits to what the rules read outside the identities', () => {
   // Every identity in this file's database is scored, so that only what an edit marks is flagged.
   async function settled(db: Kysely<Database>): Promise<void> {
     const all = await db.selectFrom('identities').select('id').execute()
-    await scoreIdentities(db, all.map((r) => r.id), { now: NOW })
+    await scoreIdentities(
+      db,
+      all.map((r) => r.id),
+      { now: NOW },
+    )
   }
   const flagged = async (db: Kysely<Database>, ids: number[]) =>
-    (await db.selectFrom('identities').select('id').where('id', 'in', ids).where('needs_scoring', '=', true).orderBy('id').execute()).map((r) => r.id)
+    (await db.selectFrom('identities').select('id').where('id', 'in', ids).where('needs_scoring', '=', true).orderBy('id').execute()).map(
+      (r) => r.id,
+    )
+  // Scored identities a threshold change marked for reassessment (docs/decisions/037).
+  const reassessing = async (db: Kysely<Database>, ids: number[]) =>
+    (
+      await db
+        .selectFrom('identity_scores')
+        .select('identity_id')
+        .where('identity_id', 'in', ids)
+        .where('reassess_after', 'is not', null)
+        .orderBy('identity_id')
+        .execute()
+    ).map((r) => r.identity_id)
   const rules = async (db: Kysely<Database>, id: number) =>
     (await findings(db, id)).filter((f) => f.status === 'open').map((f) => f.rule_id)
 
@@ -587,24 +644,33 @@ describe('edits to what the rules read outside the identities', () => {
     await settled(db)
     expect(await flagged(db, ids)).toEqual([])
     expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
-    // What the next pass marks first; chunks of 2 make the keyset walk several chunks.
+    // What the next pass marks first; chunks of 2 make the keyset walk several chunks. These
+    // identities are scored, so their rows are not flagged: their scores are marked.
     const marked = async () => {
       await markChangedThresholdScopes(db, { chunkSize: 2 })
-      return flagged(db, ids)
+      expect(await flagged(db, ids)).toEqual([])
+      return reassessing(db, ids)
     }
 
     // By source name: the edit only records the scope; the pass marks that source's
     // identities, and then applies the 30-day limit.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(db)
-    expect(await flagged(db, ids)).toEqual([])
-    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([{ scope_type: 'source', scope_value: 'override-by-name' }])
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(
+      db,
+    )
+    expect(await reassessing(db, ids)).toEqual([])
+    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([
+      { scope_type: 'source', scope_value: 'override-by-name' },
+    ])
     expect(await marked()).toEqual([inNamed])
     expect(await db.selectFrom('scoring_scope_changes').select('id').execute()).toEqual([])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, inNamed)).toContain('credential_age_secret_too_old')
+    expect(await reassessing(db, ids)).toEqual([])
 
     // By tag, exact value: the payments identity, not the search one.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(db)
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(
+      db,
+    )
     expect(await marked()).toEqual([tagged])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, tagged)).toContain('credential_age_secret_too_old')
@@ -622,9 +688,92 @@ describe('edits to what the rules read outside the identities', () => {
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
     // By source id as well as by name.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(db)
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(
+      db,
+    )
     expect(await marked()).toEqual([inOther, tagged, taggedElse])
     await sql`delete from threshold_overrides where scope_value in (${other}::text, 'team=search')`.execute(db)
+    await scorePendingIdentities(db, { now: NOW })
+    expect(await reassessing(db, ids)).toEqual([])
+  })
+
+  it('reassesses without rewriting the identity row when a threshold change alters nothing for it', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'quiet-change')
+    const unaffected = await identity(db, sourceId, { name: 'quiet-unaffected', keyAgeDays: 10 })
+    const affected = await identity(db, sourceId, { name: 'quiet-affected', keyAgeDays: 60 })
+    const never = await identity(db, sourceId, { name: 'quiet-never-scored', keyAgeDays: 60 })
+    await settled(db)
+    // One identity of the source has never been scored: it has no score row to mark.
+    await db.deleteFrom('identity_scores').where('identity_id', '=', never).execute()
+    await db.deleteFrom('findings').where('identity_id', '=', never).execute()
+    const versions = async () =>
+      Object.fromEntries(
+        (
+          await sql<{ id: number; v: string }>`select id, xmin::text as v from identities where id in (${unaffected}, ${affected})`.execute(
+            db,
+          )
+        ).rows.map((r) => [r.id, r.v]),
+      )
+    const before = await versions()
+
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'quiet-change', 'maxCredentialAgeDays', '30')`.execute(
+      db,
+    )
+    await markChangedThresholdScopes(db)
+    expect(await reassessing(db, [unaffected, affected, never])).toEqual([unaffected, affected])
+    expect(await flagged(db, [unaffected, affected, never])).toEqual([never])
+    // A day has not passed: only the change makes the pass look at them.
+    await scorePendingIdentities(db, { now: new Date(NOW.getTime() + 60_000) })
+
+    expect(await rules(db, affected)).toContain('credential_age_secret_too_old')
+    expect(await rules(db, never)).toContain('credential_age_secret_too_old')
+    expect(await rules(db, unaffected)).not.toContain('credential_age_secret_too_old')
+    const after = await versions()
+    // The 10-day-old key is within 30 days as it was within 90: the unaffected row is as it was.
+    expect(after[unaffected]).toBe(before[unaffected])
+    expect(after[affected]).not.toBe(before[affected])
+    expect(await reassessing(db, [unaffected, affected, never])).toEqual([])
+    expect(await flagged(db, [unaffected, affected, never])).toEqual([])
+    await sql`delete from threshold_overrides where scope_value = 'quiet-change'`.execute(db)
+    await scorePendingIdentities(db, { now: new Date(NOW.getTime() + 60_000) })
+  })
+
+  it('keeps a reassessment mark that a scorer with older settings would clear', async () => {
+    const db = database.current.db
+    const sourceId = await source(db, 'late-mark')
+    const id = await identity(db, sourceId, { name: 'late-mark-agent', keyAgeDays: 60 })
+    await settled(db)
+    // A pass that read the settings before the change writes after the mark: the mark stays, so
+    // the next pass applies the new limit.
+    const stale = await loadPassContext(db)
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'late-mark', 'maxCredentialAgeDays', '30')`.execute(
+      db,
+    )
+    await markChangedThresholdScopes(db)
+    const pool = poolOf(db)!
+    const writeStale = async () => writeBatch(pool, planBatch(await fetchIdentitiesById(db, [id]), stale, NOW), NOW, stale.settingsReadAt)
+    // The old limits give the same breakdown: only the score's time moves on.
+    await writeStale()
+    expect(await rules(db, id)).not.toContain('credential_age_secret_too_old')
+    expect(await reassessing(db, [id])).toEqual([id])
+    // A breakdown that changed is a new score row: the mark is carried over to it.
+    await db
+      .updateTable('identity_scores')
+      .set({ breakdown: json({ stale: true }) })
+      .where('identity_id', '=', id)
+      .execute()
+    await writeStale()
+    expect(await db.selectFrom('identity_scores').select('breakdown').where('identity_id', '=', id).executeTakeFirstOrThrow()).not.toEqual({
+      breakdown: { stale: true },
+    })
+    expect(await reassessing(db, [id])).toEqual([id])
+
+    await scorePendingIdentities(db, { now: new Date(NOW.getTime() + 60_000) })
+    expect(await reassessing(db, [id])).toEqual([])
+    expect(await rules(db, id)).toContain('credential_age_secret_too_old')
+    await sql`delete from threshold_overrides where scope_value = 'late-mark'`.execute(db)
+    await scorePendingIdentities(db, { now: new Date(NOW.getTime() + 60_000) })
   })
 
   it('marks the identities whose owner joins or leaves the departed owners, in any case', async () => {

@@ -1,7 +1,7 @@
 /**
- * The scoring pass: identities flagged needs_scoring (after marking those whose threshold
- * overrides changed, scoring/scope-changes.ts), and those whose last scoring is older than
- * the re-evaluation interval (scoring/reevaluation.ts), or given ids, are read in keyset batches,
+ * The scoring pass: identities flagged needs_scoring, those a threshold change marked for
+ * reassessment (marked first, scoring/scope-changes.ts), and those whose last scoring is older
+ * than the re-evaluation interval (scoring/reevaluation.ts), or given ids, are read in keyset batches,
  * assessed in memory (scoring/assess.ts), and written back set-based, each batch in one
  * transaction (scoring/write.ts). Reading, assessing and writing overlap: the next batch is read
  * while the current one is assessed, and up to two batches are written at once on their own
@@ -55,21 +55,22 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   await markChangedThresholdScopes(db)
   const context = await loadPassContext(db)
   const pending = await countPending(db, dueBefore)
-  // Most passes find nothing due: they then read the flagged identities alone.
+  // Most passes find nothing due or marked: they then read the flagged identities alone.
   const due = pending.due > 0 ? dueBefore : null
+  const reassess = pending.reassess > 0
   let scored = 0
   const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, (count) => {
     scored += count
     options.onProgress?.(scored, Math.max(pending.total, scored))
   })
-  let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, { afterId: 0, limit: batchSize, dueBefore: due })
+  let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, { afterId: 0, limit: batchSize, dueBefore: due, reassess })
   try {
     while (next) {
       const batch: LoadedIdentity[] = await next
       next = null
       if (batch.length === 0) break
       if (batch.length === batchSize) {
-        next = fetchPendingBatch(db, { afterId: batch[batch.length - 1]!.identity.id, limit: batchSize, dueBefore: due })
+        next = fetchPendingBatch(db, { afterId: batch[batch.length - 1]!.identity.id, limit: batchSize, dueBefore: due, reassess })
         // Awaited on the next turn; this only keeps an early failure from being "unhandled".
         next.catch(() => {})
       }
@@ -84,19 +85,23 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   return { scored }
 }
 
-/** How many identities the pass will score: those due for re-evaluation, and all of them. */
-async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ due: number; total: number }> {
-  const counts = await sql<{ due: number; flagged: number }>`
+/**
+ * How many identities the pass will score: those due for re-evaluation, those a threshold
+ * change marked for reassessment, and all of them.
+ */
+async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ due: number; reassess: number; total: number }> {
+  const counts = await sql<{ due: number; reassess: number; flagged: number }>`
     select (select count(*) from identity_scores where computed_at < ${dueBefore})::int as due,
+           (select count(*) from identity_scores where reassess_after is not null)::int as reassess,
            (select count(*) from identities where needs_scoring)::int as flagged`.execute(db)
-  const { due, flagged } = counts.rows[0] ?? { due: 0, flagged: 0 }
-  if (due === 0) return { due, total: flagged }
-  // Both kinds: an identity can be flagged and due at once, and is scored once.
-  const both = await sql<{ total: number }>`
+  const { due, reassess, flagged } = counts.rows[0] ?? { due: 0, reassess: 0, flagged: 0 }
+  if (due === 0 && reassess === 0) return { due, reassess, total: flagged }
+  // All kinds: an identity can be flagged, due and marked at once, and is scored once.
+  const all = await sql<{ total: number }>`
     select count(*)::int as total from (
       select id from identities where needs_scoring
-      union select identity_id from identity_scores where computed_at < ${dueBefore}) pending`.execute(db)
-  return { due, total: both.rows[0]?.total ?? due + flagged }
+      union select identity_id from identity_scores where computed_at < ${dueBefore} or reassess_after is not null) pending`.execute(db)
+  return { due, reassess, total: all.rows[0]?.total ?? due + reassess + flagged }
 }
 
 /** Two writers keep PostgreSQL busy on both cores while Node assesses the next batch. */
@@ -179,11 +184,20 @@ export async function scoreIdentities(
 
 /** A batch's plan, encoded at once so its objects die young (docs/decisions/032). */
 function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date): EncodedBatch {
-  return encodeBatch(planBatch(batch, context, now), now)
+  return encodeBatch(planBatch(batch, context, now), now, context.settingsReadAt)
 }
 
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
-  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
+  const plan: BatchPlan = {
+    newFindings: [],
+    seenFindings: [],
+    resolveIds: [],
+    scores: [],
+    rescoredIds: [],
+    touchedScoreIds: [],
+    identities: [],
+    changes: [],
+  }
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded
@@ -264,7 +278,8 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
     // rewritten: a re-evaluation that finds nothing new then costs reads, not row versions
     // in every index (docs/decisions/035). The identity update is what locks the row against a
     // concurrent delete, so an identity whose rows are inserted is always updated.
-    const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
+    const quiet =
+      !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
     if (!quiet) plan.identities.push(posture)
     if (changedClassification) {
       plan.changes.push({

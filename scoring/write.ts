@@ -87,6 +87,12 @@ export interface EncodedBatch {
   identities: CopyBuffer
   /** Classification changes as a JSON document for CHANGES_INSERT, or null when none. */
   changes: string | null
+  /**
+   * When the settings the batch was assessed with were read (PassContext.settingsReadAt): its
+   * score writes clear a reassessment mark made before then and keep a later one. '-infinity'
+   * (unknown) keeps every mark.
+   */
+  settingsReadAt: string
 }
 
 const FINDING_COLUMNS = [
@@ -165,8 +171,25 @@ const FINDING_UPSERT = `
   select ${FINDING_COLUMNS.join(', ')} from ${FINDING_STAGE}
   on conflict (identity_id, rule_id, subject_key) do update set ${findingSeenAgain('excluded')}`
 
+/**
+ * What a score write leaves of a reassessment mark on row `s` (docs/decisions/037): the mark
+ * stays if it was made after the batch's settings were read ($param), as a pass that was
+ * running with the old limits must leave the identity for the next one.
+ */
+const reassessKept = (row: string, param: string) =>
+  `case when ${row}.reassess_after > ${param}::timestamptz then ${row}.reassess_after end`
+
 // An unchanged breakdown keeps its row (and its TOASTed text): only the time it was confirmed moves.
-const SCORE_TOUCH = `update identity_scores set computed_at = $2 where identity_id = any($1::int8[])`
+const SCORE_TOUCH = `update identity_scores as s set computed_at = $2, reassess_after = ${reassessKept('s', '$3')} where identity_id = any($1::int8[])`
+
+// A changed breakdown is a new row (COPY); a mark made after the settings were read ($2) is
+// handed back to be set on it again (SCORE_MARKS_RESTORE).
+const SCORE_DELETE = `
+  with gone as (delete from identity_scores where identity_id = any($1::int8[]) returning identity_id, reassess_after)
+  select identity_id, reassess_after::text from gone where reassess_after > $2::timestamptz`
+const SCORE_MARKS_RESTORE = `
+  update identity_scores as s set reassess_after = k.t
+  from unnest($1::int8[], $2::timestamptz[]) as k(id, t) where s.identity_id = k.id`
 
 // A finding seen again that changed, by its id: an UPDATE never inserts, so it cannot leave a
 // row behind for an identity deleted meanwhile (the identity row need not be locked for it).
@@ -180,7 +203,8 @@ const FINDING_RESOLVE = `update findings set status = 'resolved', resolved_at = 
 const SCORE_UPSERT = `
   insert into identity_scores as s (${SCORE_COLUMNS.join(', ')})
   select ${SCORE_COLUMNS.join(', ')} from ${SCORE_STAGE}
-  on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at`
+  on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at,
+    reassess_after = ${reassessKept('s', '$1')}`
 
 // The row version guard: if ingest changed the identity after the pass read it, the identity
 // stays flagged for the next pass.
@@ -217,8 +241,11 @@ const CHANGES_INSERT = `
   from json_to_recordset($1::json) as x(i int8, s uuid, d jsonb)
   where exists (select 1 from identities i where i.id = x.i)`
 
-/** Turns a plan into what goes over the wire. Synchronous, so the plan's objects die young. */
-export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
+/**
+ * Turns a plan into what goes over the wire. Synchronous, so the plan's objects die young.
+ * `settingsReadAt`: see EncodedBatch.
+ */
+export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infinity'): EncodedBatch {
   const stamp = now.toISOString()
   const findings = (rows: FindingRow[], withId: boolean): CopyBuffer => {
     const buffer = new CopyBuffer()
@@ -243,7 +270,12 @@ export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
   }
   const scores = new CopyBuffer()
   for (const s of plan.scores)
-    scores.row([String(s.identityId), String(s.risk), s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson), stamp])
+    scores.row([
+      String(s.identityId),
+      String(s.risk),
+      s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson),
+      stamp,
+    ])
   const identities = new CopyBuffer()
   for (const i of plan.identities) {
     identities.row([
@@ -274,14 +306,14 @@ export function encodeBatch(plan: BatchPlan, now: Date): EncodedBatch {
     rescoredIds: plan.rescoredIds,
     touchedScoreIds: plan.touchedScoreIds,
     identities,
-    changes:
-      plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
+    changes: plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
+    settingsReadAt,
   }
 }
 
 /** Writes one batch; COPY first, upserts if a concurrent scorer got there first. */
-export async function writeBatch(pool: pg.Pool, plan: BatchPlan, now: Date): Promise<void> {
-  await writeEncodedBatch(pool, encodeBatch(plan, now), now)
+export async function writeBatch(pool: pg.Pool, plan: BatchPlan, now: Date, settingsReadAt?: string): Promise<void> {
+  await writeEncodedBatch(pool, encodeBatch(plan, now, settingsReadAt), now)
 }
 
 export async function writeEncodedBatch(pool: pg.Pool, batch: EncodedBatch, now: Date): Promise<void> {
@@ -326,8 +358,14 @@ async function writeWithCopy(client: pg.PoolClient, batch: EncodedBatch, now: Da
   await copyRows(client, 'findings', FINDING_COLUMNS, batch.newFindings)
   await updateSeenFindings(client, batch.seenFindings, now)
   await writeCommon(client, batch, now, async () => {
-    if (batch.rescoredIds.length > 0) await client.query('delete from identity_scores where identity_id = any($1::int8[])', [batch.rescoredIds])
+    const kept =
+      batch.rescoredIds.length > 0
+        ? (await client.query<{ identity_id: string; reassess_after: string }>(SCORE_DELETE, [batch.rescoredIds, batch.settingsReadAt]))
+            .rows
+        : []
     await copyRows(client, 'identity_scores', SCORE_COLUMNS, batch.scores)
+    if (kept.length > 0)
+      await client.query(SCORE_MARKS_RESTORE, [kept.map((row) => row.identity_id), kept.map((row) => row.reassess_after)])
   })
 }
 
@@ -336,7 +374,7 @@ async function writeWithUpserts(client: pg.PoolClient, batch: EncodedBatch, now:
   await updateSeenFindings(client, batch.seenFindings, now)
   await writeCommon(client, batch, now, async () => {
     await copyRows(client, SCORE_STAGE, SCORE_COLUMNS, batch.scores)
-    await client.query(SCORE_UPSERT)
+    await client.query(SCORE_UPSERT, [batch.settingsReadAt])
   })
 }
 
@@ -357,7 +395,7 @@ async function updateSeenFindings(client: pg.PoolClient, rows: CopyBuffer, now: 
 async function writeCommon(client: pg.PoolClient, batch: EncodedBatch, now: Date, writeScores: () => Promise<void>): Promise<void> {
   if (batch.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [batch.resolveIds, now])
   if (batch.scores.length > 0) await writeScores()
-  if (batch.touchedScoreIds.length > 0) await client.query(SCORE_TOUCH, [batch.touchedScoreIds, now])
+  if (batch.touchedScoreIds.length > 0) await client.query(SCORE_TOUCH, [batch.touchedScoreIds, now, batch.settingsReadAt])
   if (batch.identities.length > 0) {
     await copyRows(client, IDENTITY_STAGE, IDENTITY_STAGE_COLUMNS, batch.identities)
     const updated = await client.query(IDENTITY_UPDATE)

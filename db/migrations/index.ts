@@ -16,6 +16,7 @@ import * as findingsEvidenceJson from './2026-11-22T0300_findings_evidence_json.
 import * as dropDuplicateCredentialAgeIndex from './2026-12-02T0100_drop_duplicate_credential_age_index.js'
 import * as identityScoresComputedAtIndex from './2026-12-03T0100_identity_scores_computed_at_index.js'
 import * as markIdentitiesOnScoringSettings from './2026-12-03T0200_mark_identities_on_scoring_settings.js'
+import * as reassessScoredIdentities from './2026-12-04T0100_reassess_scored_identities.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T0100_drop_duplicate_credential_age_index': dropDuplicateCredentialAgeIndex,
   '2026-12-03T0100_identity_scores_computed_at_index': identityScoresComputedAtIndex,
   '2026-12-03T0200_mark_identities_on_scoring_settings': markIdentitiesOnScoringSettings,
+  '2026-12-04T0100_reassess_scored_identities': reassessScoredIdentities,
 }
