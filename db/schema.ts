@@ -255,10 +255,14 @@ export interface ThresholdOverridesTable {
   value: Json<unknown>
 }
 
-/** Scopes of threshold overrides that changed, waiting for the next scoring pass to mark their identities. */
+/**
+ * Scopes of what the rules read that changed, waiting for the next scoring pass to mark their
+ * identities (scoring/scope-changes.ts): a threshold override's source or tag, an owner
+ * reference (departed owners, a disabled user), the claims a user holds.
+ */
 export interface ScoringScopeChangesTable {
   id: Generated<number>
-  scope_type: 'source' | 'tag'
+  scope_type: 'source' | 'tag' | 'owner' | 'claim_holder'
   scope_value: string
   requested_at: GeneratedTimestamp
 }

@@ -8,7 +8,7 @@ import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.j
 import { planBatch, scoreIdentities, scorePendingIdentities } from './pass.js'
 import { fetchIdentitiesById, loadPassContext } from './load.js'
 import { writeBatch } from './write.js'
-import { markChangedThresholdScopes } from './scope-changes.js'
+import { markRecordedScopeChanges } from './scope-changes.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
 import { getIdentityDetail } from '../db/queries/identity-detail.js'
 
@@ -647,7 +647,7 @@ describe('edits to what the rules read outside the identities', () => {
     // What the next pass marks first; chunks of 2 make the keyset walk several chunks. These
     // identities are scored, so their rows are not flagged: their scores are marked.
     const marked = async () => {
-      await markChangedThresholdScopes(db, { chunkSize: 2 })
+      await markRecordedScopeChanges(db, { chunkSize: 2 })
       expect(await flagged(db, ids)).toEqual([])
       return reassessing(db, ids)
     }
@@ -720,7 +720,7 @@ describe('edits to what the rules read outside the identities', () => {
     await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'quiet-change', 'maxCredentialAgeDays', '30')`.execute(
       db,
     )
-    await markChangedThresholdScopes(db)
+    await markRecordedScopeChanges(db)
     expect(await reassessing(db, [unaffected, affected, never])).toEqual([unaffected, affected])
     expect(await flagged(db, [unaffected, affected, never])).toEqual([never])
     // A day has not passed: only the change makes the pass look at them.
@@ -750,7 +750,7 @@ describe('edits to what the rules read outside the identities', () => {
     await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'late-mark', 'maxCredentialAgeDays', '30')`.execute(
       db,
     )
-    await markChangedThresholdScopes(db)
+    await markRecordedScopeChanges(db)
     const pool = poolOf(db)!
     const writeStale = async () => writeBatch(pool, planBatch(await fetchIdentitiesById(db, [id]), stale, NOW), NOW, stale.settingsReadAt)
     // The old limits give the same breakdown: only the score's time moves on.
@@ -791,32 +791,43 @@ describe('edits to what the rules read outside the identities', () => {
     await setDeparted([])
     await settled(db)
     expect(await rules(db, carol)).not.toContain('ownership_owner_inactive')
+    // The saved setting records the references that changed; the next pass marks their identities.
+    const marked = async () => {
+      await markRecordedScopeChanges(db, { chunkSize: 1 })
+      expect(await flagged(db, ids)).toEqual([])
+      return reassessing(db, ids)
+    }
 
     await setDeparted([' carol@example.com'])
-    expect(await flagged(db, ids)).toEqual([carol])
+    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([
+      { scope_type: 'owner', scope_value: 'carol@example.com' },
+    ])
+    expect(await marked()).toEqual([carol])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, carol)).toContain('ownership_owner_inactive')
 
     // Dave joins the list (as an object entry); Carol stays: only Dave's identity is marked.
     await setDeparted(['carol@example.com', { ref: 'DAVE@example.com' }])
-    expect(await flagged(db, ids)).toEqual([dave])
+    expect(await marked()).toEqual([dave])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, dave)).toContain('ownership_owner_inactive')
 
     // Carol came back: only her identity is marked, and "owner has left" resolves for her.
     await setDeparted([{ ref: 'DAVE@example.com' }])
-    expect(await flagged(db, ids)).toEqual([carol])
+    expect(await marked()).toEqual([carol])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, carol)).not.toContain('ownership_owner_inactive')
 
     // A malformed value is kept, and reads as an empty list here: Dave is marked. The pass
     // refuses the value and says what is wrong, so nothing is scored against it.
     await setDeparted({ not: 'a list' })
-    expect(await flagged(db, ids)).toEqual([dave])
     await expect(scorePendingIdentities(db, { now: NOW })).rejects.toThrow(/departed_owners/)
+    // The refused pass had marked Dave's identity first: it stays marked.
+    expect(await reassessing(db, ids)).toEqual([dave])
     // Removing the setting: nothing left to mark, and the pass runs again.
     await db.deleteFrom('settings').where('key', '=', 'departed_owners').execute()
     await scorePendingIdentities(db, { now: NOW })
+    expect(await reassessing(db, ids)).toEqual([])
     expect(await flagged(db, ids)).toEqual([])
     expect(await rules(db, dave)).not.toContain('ownership_owner_inactive')
   })

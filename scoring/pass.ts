@@ -23,7 +23,7 @@ import {
   type StoredPosture,
 } from './load.js'
 import { reevaluationIntervalMs } from './reevaluation.js'
-import { markChangedThresholdScopes } from './scope-changes.js'
+import { markRecordedScopeChanges } from './scope-changes.js'
 import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch, type FindingRow, type ScoredIdentity } from './write.js'
 
 export const BATCH_SIZE = 2000
@@ -52,7 +52,7 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   options.signal?.throwIfAborted()
   const dueBefore = new Date(now.getTime() - (options.reevaluateAfterMs ?? reevaluationIntervalMs()))
   await flagExpiredAcceptances(db, now)
-  await markChangedThresholdScopes(db)
+  await markRecordedScopeChanges(db)
   const context = await loadPassContext(db)
   const pending = await countPending(db, dueBefore)
   // Most passes find nothing due or marked: they then read the flagged identities alone.

@@ -1,10 +1,16 @@
 /**
- * Marks for assessment the identities whose threshold overrides changed. The change itself only
- * recorded its scope in `scoring_scope_changes` (migration 2026-12-03T0200): an override can
- * name a source of half a million identities, which no web request or SQL edit should wait for.
- * The scoring pass runs this before it reads its settings, in keyset chunks, each its own
- * statement, so no chunk holds many row locks for long. Matching follows ThresholdResolver
- * (scoring/thresholds.ts): a source by id or by name, a tag by exact `key=value`.
+ * Marks for assessment the identities a change to what the rules read applies to. The change
+ * itself only recorded its scope in `scoring_scope_changes` (migrations 2026-12-03T0200 and
+ * 2026-12-04T0200): an override can name a source of half a million identities, which no web
+ * request or SQL edit should wait for. The scoring pass runs this before it reads its settings,
+ * in keyset chunks, each its own statement, so no chunk holds many row locks for long.
+ * Matching follows what the pass reads:
+ * - 'source' and 'tag' (threshold overrides) as ThresholdResolver (scoring/thresholds.ts)
+ *   matches them: a source by id or by name, a tag by exact `key=value`;
+ * - 'owner' (departed owners, a disabled or enabled user): an owner hint whose reference,
+ *   trimmed and in lower case, is the value, as the owner directory compares them;
+ * - 'claim_holder' (a disabled or enabled user): the claim or handover the user with this id
+ *   holds, as scoring/load.ts reads the current claim.
  *
  * A scored identity is marked in `identity_scores.reassess_after`, not by flagging its row: the
  * pass then assesses it like a daily re-evaluation, and an identity whose outcome the change
@@ -20,7 +26,7 @@ import { parseTagScope } from './thresholds.js'
 
 const CHUNK = 5000
 
-export async function markChangedThresholdScopes(
+export async function markRecordedScopeChanges(
   db: Kysely<Database>,
   options: { chunkSize?: number } = {},
 ): Promise<{ scopes: number; marked: number }> {
@@ -41,11 +47,10 @@ export async function markChangedThresholdScopes(
   return { scopes: done.size, marked }
 }
 
-async function markScope(db: Kysely<Database>, scopeType: 'source' | 'tag', scopeValue: string, chunk: number): Promise<number> {
-  const matches =
-    scopeType === 'source'
-      ? sql`i.source_id in (select s.id from sources s where s.id::text = ${scopeValue} or s.name = ${scopeValue})`
-      : tagMatch(scopeValue)
+type ScopeType = Database['scoring_scope_changes']['scope_type']
+
+async function markScope(db: Kysely<Database>, scopeType: ScopeType, scopeValue: string, chunk: number): Promise<number> {
+  const matches = scopeMatch(scopeType, scopeValue)
   if (matches === null) return 0
   let marked = 0
   let after = 0
@@ -69,8 +74,20 @@ async function markScope(db: Kysely<Database>, scopeType: 'source' | 'tag', scop
   }
 }
 
-/** `key=value` as ThresholdResolver matches it; a scope not of that form matches nothing. */
-function tagMatch(scope: string) {
-  const tag = parseTagScope(scope)
-  return tag ? sql`i.tags ->> ${tag.key} = ${tag.value}` : null
+/** The identities `i` a scope names; null for a scope that names none (a malformed tag). */
+function scopeMatch(scopeType: ScopeType, value: string) {
+  switch (scopeType) {
+    case 'source':
+      return sql`i.source_id in (select s.id from sources s where s.id::text = ${value} or s.name = ${value})`
+    case 'tag': {
+      const tag = parseTagScope(value)
+      return tag ? sql`i.tags ->> ${tag.key} = ${tag.value}` : null
+    }
+    case 'owner':
+      return sql`i.id in (select o.identity_id from identity_owners o where lower(btrim(o.owner_ref)) = ${value})`
+    case 'claim_holder':
+      return sql`i.id in (select c.identity_id from claims c
+        where c.status in ('confirmed', 'accepted') and c.ended_at is null
+          and (case when c.kind = 'handover' then c.to_user_id else c.requested_by end)::text = ${value})`
+  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { json } from '../../db/connection.js'
 import { scorePendingIdentities } from '../../scoring/index.js'
+import { markRecordedScopeChanges } from '../../scoring/scope-changes.js'
 import { createTestUser } from '../../test/auth.js'
 import { useTestDatabase } from '../../test/db.js'
 import { disableUser, enableUser } from './users.server.js'
@@ -18,7 +19,15 @@ describe('disabling a user', () => {
       (
         await db
           .insertInto('identities')
-          .values({ source_id: source.id, provider: 'aws', kind: 'role', external_id: `arn:${name}`, display_name: name, account_id: '1', posture_inputs: json({}) })
+          .values({
+            source_id: source.id,
+            provider: 'aws',
+            kind: 'role',
+            external_id: `arn:${name}`,
+            display_name: name,
+            account_id: '1',
+            posture_inputs: json({}),
+          })
           .returning('id')
           .executeTakeFirstOrThrow()
       ).id
@@ -28,29 +37,68 @@ describe('disabling a user', () => {
     await db
       .insertInto('identity_owners')
       .values([
-        { identity_id: byTag, owner_ref: 'DANA@example.com', role: 'owner', kind: 'person', source: 'tag', display_name: null, active: null },
-        { identity_id: someoneElses, owner_ref: 'erin@example.com', role: 'owner', kind: 'person', source: 'tag', display_name: null, active: null },
+        {
+          identity_id: byTag,
+          owner_ref: 'DANA@example.com',
+          role: 'owner',
+          kind: 'person',
+          source: 'tag',
+          display_name: null,
+          active: null,
+        },
+        {
+          identity_id: someoneElses,
+          owner_ref: 'erin@example.com',
+          role: 'owner',
+          kind: 'person',
+          source: 'tag',
+          display_name: null,
+          active: null,
+        },
       ])
       .execute()
-    await db.insertInto('claims').values({ identity_id: byClaim, kind: 'claim', requested_by: owner.id, reason: 'mine', status: 'confirmed', decided_at: new Date() }).execute()
+    await db
+      .insertInto('claims')
+      .values({ identity_id: byClaim, kind: 'claim', requested_by: owner.id, reason: 'mine', status: 'confirmed', decided_at: new Date() })
+      .execute()
     await scorePendingIdentities(db)
     const flagged = async () =>
       (await db.selectFrom('identities').select('id').where('needs_scoring', '=', true).orderBy('id').execute()).map((row) => row.id)
+    // The request records what changed; the next pass marks those identities for reassessment first.
+    const marked = async () => {
+      await markRecordedScopeChanges(db)
+      expect(await flagged()).toEqual([])
+      return (
+        await db
+          .selectFrom('identity_scores')
+          .select('identity_id')
+          .where('reassess_after', 'is not', null)
+          .orderBy('identity_id')
+          .execute()
+      ).map((row) => row.identity_id)
+    }
     const ownerInactive = async (id: number) =>
-      (await db.selectFrom('findings').select('status').where('identity_id', '=', id).where('rule_id', '=', 'ownership_owner_inactive').executeTakeFirst())?.status
+      (
+        await db
+          .selectFrom('findings')
+          .select('status')
+          .where('identity_id', '=', id)
+          .where('rule_id', '=', 'ownership_owner_inactive')
+          .executeTakeFirst()
+      )?.status
     expect(await flagged()).toEqual([])
     expect(await ownerInactive(byTag)).toBeUndefined()
 
     const actor = { type: 'user' as const, id: admin.id, display: admin.username }
     await disableUser(db, actor, owner.id, null)
-    expect(await flagged()).toEqual([byTag, byClaim])
+    expect(await marked()).toEqual([byTag, byClaim])
     await scorePendingIdentities(db)
     expect(await ownerInactive(byTag)).toBe('open')
     expect(await ownerInactive(byClaim)).toBe('open')
     expect(await ownerInactive(someoneElses)).toBeUndefined()
 
     await enableUser(db, actor, owner.id, null)
-    expect(await flagged()).toEqual([byTag, byClaim])
+    expect(await marked()).toEqual([byTag, byClaim])
     await scorePendingIdentities(db)
     expect(await ownerInactive(byTag)).toBe('resolved')
   })

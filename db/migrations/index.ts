@@ -17,6 +17,7 @@ import * as dropDuplicateCredentialAgeIndex from './2026-12-02T0100_drop_duplica
 import * as identityScoresComputedAtIndex from './2026-12-03T0100_identity_scores_computed_at_index.js'
 import * as markIdentitiesOnScoringSettings from './2026-12-03T0200_mark_identities_on_scoring_settings.js'
 import * as reassessScoredIdentities from './2026-12-04T0100_reassess_scored_identities.js'
+import * as recordOwnerScopeChanges from './2026-12-04T0200_record_owner_scope_changes.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0100_identity_scores_computed_at_index': identityScoresComputedAtIndex,
   '2026-12-03T0200_mark_identities_on_scoring_settings': markIdentitiesOnScoringSettings,
   '2026-12-04T0100_reassess_scored_identities': reassessScoredIdentities,
+  '2026-12-04T0200_record_owner_scope_changes': recordOwnerScopeChanges,
 }
