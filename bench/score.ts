@@ -51,10 +51,7 @@ function parseArgs(args: string[]): Args {
       if (!Number.isInteger(value) || value < 1) throw new Error(`${arg} needs a positive whole number, e.g. ${arg} 100000`)
       if (arg === '--identities') parsed.identities = value
       else parsed.batchSize = value
-    } else
-      throw new Error(
-        `unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate] [--threshold-change]`,
-      )
+    } else throw new Error(`unknown option "${arg}". Usage: npm run bench -- score [--identities N] [--json] [--batch-size B] [--reevaluate] [--threshold-change]`)
   }
   return parsed
 }
@@ -220,9 +217,7 @@ export async function run(argv: string[]): Promise<void> {
       const reStarted = process.hrtime.bigint()
       const again = await scorePendingIdentities(db, { now: dayLater, batchSize: args.batchSize })
       const reSeconds = Number(process.hrtime.bigint() - reStarted) / 1e9
-      log(
-        `Re-evaluated ${again.scored.toLocaleString('en')} unchanged identities a day later in ${reSeconds.toFixed(1)} s (${Math.round(again.scored / reSeconds).toLocaleString('en')}/s).`,
-      )
+      log(`Re-evaluated ${again.scored.toLocaleString('en')} unchanged identities a day later in ${reSeconds.toFixed(1)} s (${Math.round(again.scored / reSeconds).toLocaleString('en')}/s).`)
       summary.reevaluated = again.scored
       summary.reevaluateSeconds = Math.round(reSeconds * 100) / 100
     }

@@ -24,15 +24,11 @@ describe('leash.config.yaml', () => {
 
   it('names the line and the field of a provider setting that is wrong', () => {
     const issues = issuesOf(`sources:\n  - name: corp-entra\n    provider: azure\n    settings:\n      tenantId: not a tenant\n`)
-    expect(issues).toEqual([
-      expect.objectContaining({ line: 5, path: 'sources[0].settings.tenantId', message: expect.stringMatching(/tenant/) }),
-    ])
+    expect(issues).toEqual([expect.objectContaining({ line: 5, path: 'sources[0].settings.tenantId', message: expect.stringMatching(/tenant/) })])
   })
 
   it('names unknown providers, unknown fields and bad schedules with their lines', () => {
-    const issues = issuesOf(
-      `sources:\n  - name: a\n    provider: nosuch\n  - name: b\n    provider: azure\n    schedule: every hour\n    settings: { tenantId: ${TENANT} }\n    colour: blue\n`,
-    )
+    const issues = issuesOf(`sources:\n  - name: a\n    provider: nosuch\n  - name: b\n    provider: azure\n    schedule: every hour\n    settings: { tenantId: ${TENANT} }\n    colour: blue\n`)
     expect(issues).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: 'sources[1].schedule', line: 6, message: expect.stringMatching(/cron/) }),
@@ -40,29 +36,19 @@ describe('leash.config.yaml', () => {
       ]),
     )
     const provider = issuesOf(`sources:\n  - name: a\n    provider: nosuch\n`)
-    expect(provider).toEqual([
-      expect.objectContaining({ line: 3, path: 'sources[0].provider', message: expect.stringMatching(/unknown provider "nosuch"/) }),
-    ])
+    expect(provider).toEqual([expect.objectContaining({ line: 3, path: 'sources[0].provider', message: expect.stringMatching(/unknown provider "nosuch"/) })])
   })
 
   it('refuses a secret value and asks for an environment variable name instead', () => {
     const issues = issuesOf(
       `sources:\n  - name: corp-entra\n    provider: azure\n    settings:\n      tenantId: ${TENANT}\n      credential:\n        kind: client_secret\n        clientSecret: s3cr3t-Value~xyz\n`,
     )
-    expect(issues).toEqual(
-      expect.arrayContaining([expect.objectContaining({ line: 8, message: expect.stringMatching(/environment variable/) })]),
-    )
+    expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ line: 8, message: expect.stringMatching(/environment variable/) })]))
   })
 
   it('refuses a value shaped like a provider key, whatever its field is called', () => {
-    const issues = issuesOf(
-      `sources:\n  - name: corp-entra\n    provider: azure\n    settings:\n      tenantId: ${TENANT}\n      adminKey: sk-admin-0123456789abcdefABCDEF\n`,
-    )
-    expect(issues).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ line: 6, path: 'sources[0].settings.adminKey', message: expect.stringMatching(/secret/) }),
-      ]),
-    )
+    const issues = issuesOf(`sources:\n  - name: corp-entra\n    provider: azure\n    settings:\n      tenantId: ${TENANT}\n      adminKey: sk-admin-0123456789abcdefABCDEF\n`)
+    expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ line: 6, path: 'sources[0].settings.adminKey', message: expect.stringMatching(/secret/) })]))
   })
 
   it('reports YAML syntax errors with their line', () => {
@@ -71,9 +57,7 @@ describe('leash.config.yaml', () => {
   })
 
   it('rejects duplicate names', () => {
-    const issues = issuesOf(
-      `sources:\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n`,
-    )
+    const issues = issuesOf(`sources:\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n`)
     expect(issues).toEqual([expect.objectContaining({ path: 'sources[1].name', message: expect.stringMatching(/unique/) })])
   })
 })
@@ -83,9 +67,7 @@ describe('syncConfiguredSources', () => {
 
   it('creates, updates and disables (never deletes) configured sources', async () => {
     const { db } = database.current
-    const first = parseConfig(
-      `sources:\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n  - { name: b, provider: azure, settings: { tenantId: ${TENANT} } }\n`,
-    )
+    const first = parseConfig(`sources:\n  - { name: a, provider: azure, settings: { tenantId: ${TENANT} } }\n  - { name: b, provider: azure, settings: { tenantId: ${TENANT} } }\n`)
     expect(await syncConfiguredSources(db, first)).toEqual({ created: 2, updated: 0, disabled: 0 })
     const second = parseConfig(`sources:\n  - { name: a, provider: azure, schedule: "0 * * * *", settings: { tenantId: ${TENANT} } }\n`)
     expect(await syncConfiguredSources(db, second)).toEqual({ created: 0, updated: 1, disabled: 1 })
@@ -96,39 +78,21 @@ describe('syncConfiguredSources', () => {
     ])
   })
 
-  it("marks a source's identities for scoring when its thresholds change, and only then", async () => {
+  it('marks a source\'s identities for scoring when its thresholds change, and only then', async () => {
     const { db } = database.current
     const config = (thresholds: string) =>
-      parseConfig(
-        `sources:\n  - { name: limits, provider: azure, thresholds: ${thresholds}, settings: { tenantId: ${TENANT} } }\n  - { name: other, provider: azure, settings: { tenantId: ${TENANT} } }\n`,
-      )
+      parseConfig(`sources:\n  - { name: limits, provider: azure, thresholds: ${thresholds}, settings: { tenantId: ${TENANT} } }\n  - { name: other, provider: azure, settings: { tenantId: ${TENANT} } }\n`)
     await syncConfiguredSources(db, config('{ maxCredentialAgeDays: 90 }'))
     const sources = await db.selectFrom('sources').select(['id', 'name']).where('name', 'in', ['limits', 'other']).execute()
     const idOf = (name: string) => sources.find((s) => s.name === name)!.id
     for (const name of ['limits', 'other']) {
       await db
         .insertInto('identities')
-        .values({
-          source_id: idOf(name),
-          provider: 'entra',
-          kind: 'service_principal',
-          external_id: `sp-${name}`,
-          display_name: name,
-          account_id: TENANT,
-          needs_scoring: false,
-        })
+        .values({ source_id: idOf(name), provider: 'entra', kind: 'service_principal', external_id: `sp-${name}`, display_name: name, account_id: TENANT, needs_scoring: false })
         .execute()
     }
     const flagged = async () =>
-      (
-        await db
-          .selectFrom('identities')
-          .select('display_name')
-          .where('needs_scoring', '=', true)
-          .where('external_id', 'like', 'sp-%')
-          .orderBy('display_name')
-          .execute()
-      ).map((r) => r.display_name)
+      (await db.selectFrom('identities').select('display_name').where('needs_scoring', '=', true).where('external_id', 'like', 'sp-%').orderBy('display_name').execute()).map((r) => r.display_name)
 
     // Start-up only records the change; the next scoring pass marks the source's identities.
     const marked = async () => {

@@ -22,7 +22,16 @@ export type FindingStatus = 'open' | 'resolved' | 'accepted' | 'unknown'
 export type OwnerStatus = 'valid' | 'invalid' | 'none' | 'unknown'
 export type Role = 'viewer' | 'owner' | 'security_lead' | 'operator' | 'admin'
 export type RevocationStatus =
-  'pending_approval' | 'approved' | 'rejected' | 'expired' | 'executing' | 'verified' | 'failed' | 'partial' | 'undone' | 'cancelled'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'executing'
+  | 'verified'
+  | 'failed'
+  | 'partial'
+  | 'undone'
+  | 'cancelled'
 export type ChangeType =
   | 'identity_new'
   | 'identity_gone'
@@ -222,7 +231,7 @@ export interface IdentityScoresTable {
   risk_score: number
   breakdown: Json<Record<string, unknown>>
   computed_at: GeneratedTimestamp
-  /** Set when a threshold change asked for the identity to be assessed again (docs/decisions/037). */
+  /** When a change to thresholds or owners marked the identity to be assessed again (docs/decisions/037). */
   reassess_after: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 

@@ -171,8 +171,8 @@ function poolFor(db: Kysely<Database>): pg.Pool {
 /**
  * The next batch of identities to score after `afterId`: those flagged needs_scoring (keyset on
  * the partial index); with `dueBefore`, those last scored before it (keyset on the scores'
- * primary key); with `reassess`, those a threshold change marked (keyset on their partial
- * index, docs/decisions/037). Each side yields at most `limit` ids past the key, so a batch
+ * primary key); with `reassess`, those a change to thresholds or owners marked (keyset on
+ * their partial index, docs/decisions/037). Each side yields at most `limit` ids past the key, so a batch
  * never reads more.
  */
 export async function fetchPendingBatch(
@@ -221,7 +221,8 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
   const low = ids[0]!
   const high = ids[ids.length - 1]!
   const dense = high - low + 1 <= ids.length * 2
-  const match = (column: string) => (dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`)
+  const match = (column: string) =>
+    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`
   const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
     copyOut(
       pool,
@@ -255,20 +256,7 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
     ),
     copyOut(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
   ])
-  for (const [
-    identityId,
-    id,
-    externalId,
-    type,
-    status,
-    created,
-    expires,
-    lastUsed,
-    lastUsedKnown,
-    rotated,
-    rotationEnabled,
-    isStatic,
-  ] of credentials) {
+  for (const [identityId, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] of credentials) {
     loaded.get(Number(identityId))?.identity.credentials.push({
       id: Number(id),
       externalId: externalId!,
@@ -383,20 +371,8 @@ const ACCESS = new Set<string>(ACCESS_LEVELS)
 /** An IDENTITY_SELECT row as it comes from COPY. */
 function toLoaded(row: CopyOutRow): LoadedIdentity {
   const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
-  const [
-    posture,
-    agentReasons,
-    agentOverride,
-    classifiedIsAgent,
-    needsScoring,
-    isAgent,
-    confidence,
-    platform,
-    ownerRef,
-    ownerKind,
-    ownerSource,
-    ownerStatus,
-  ] = row.slice(13)
+  const [posture, agentReasons, agentOverride, classifiedIsAgent, needsScoring, isAgent, confidence, platform, ownerRef, ownerKind, ownerSource, ownerStatus] =
+    row.slice(13)
   const [risk, ownership, privilege, credentialAge, monitoring, maxAccessLevel, credentialCount, oldestCredential] = row.slice(25)
   return {
     xmin: xmin!,

@@ -138,12 +138,7 @@ describe('scoring pass on PostgreSQL', () => {
       nhi: 'NHI7',
     })
     expect(tooOld.credential_id).not.toBeNull()
-    expect(tooOld.evidence).toMatchObject({
-      createdAt: daysAgo(200).toISOString(),
-      limitDays: 90,
-      limitSource: 'default',
-      overLimitSince: daysAgo(109).toISOString(),
-    })
+    expect(tooOld.evidence).toMatchObject({ createdAt: daysAgo(200).toISOString(), limitDays: 90, limitSource: 'default', overLimitSince: daysAgo(109).toISOString() })
     expect(open.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')
     const breakdown = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(breakdown.risk_score).toBe(scored.risk_score)
@@ -387,12 +382,7 @@ describe('scoring pass on PostgreSQL', () => {
     const id = await identity(db, sourceId, { name: 'ageing-key', keyAgeDays: 80 })
     const others = await db.selectFrom('identities').select('id').where('id', '<>', id).execute()
     // Only this identity: the others in this file's database are scored now, with this pass's clock.
-    if (others.length)
-      await scoreIdentities(
-        db,
-        others.map((o) => o.id),
-        { now: NOW },
-      )
+    if (others.length) await scoreIdentities(db, others.map((o) => o.id), { now: NOW })
     await scorePendingIdentities(db, { now: NOW })
     const tooOld = async () => (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')
     expect(await tooOld()).toBeUndefined()
@@ -408,11 +398,7 @@ describe('scoring pass on PostgreSQL', () => {
     expect(result.scored).toBe(others.length + 1)
     expect(progress.at(-1)).toEqual([others.length + 1, others.length + 1])
     // Created 80 days before NOW: over the 90-day limit since its 91st day, 11 days after NOW.
-    expect(await tooOld()).toMatchObject({
-      status: 'open',
-      first_seen_at: later,
-      evidence: { limitDays: 90, overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() },
-    })
+    expect(await tooOld()).toMatchObject({ status: 'open', first_seen_at: later, evidence: { limitDays: 90, overLimitSince: new Date(NOW.getTime() + 11 * 86_400_000).toISOString() } })
     expect(await row(db, id)).toMatchObject({ needs_scoring: false })
     const score = await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(score.computed_at).toEqual(later)
@@ -435,13 +421,9 @@ describe('scoring pass on PostgreSQL', () => {
     // A column that no longer says what the pass would write (edited by hand, say) is put right.
     await db.updateTable('identities').set({ owner_ref: 'someone-else@example.com', risk_score: 1 }).where('id', '=', drifted).execute()
     // Evidence in the shape an earlier rule catalogue wrote (a count of days) is rewritten.
-    await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(
-      db,
-    )
+    await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(db)
     const version = (table: 'identities' | 'findings' | 'identity_scores', column: string, id: number) =>
-      sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`
-        .execute(db)
-        .then((r) => r.rows.map((row) => row.xmin))
+      sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`.execute(db).then((r) => r.rows.map((row) => row.xmin))
     const before = {
       steadyIdentity: await version('identities', 'id', steady),
       steadyFindings: await version('findings', 'identity_id', steady),
@@ -457,9 +439,7 @@ describe('scoring pass on PostgreSQL', () => {
     // and only the time of its score says it was evaluated again.
     expect(await version('identities', 'id', steady)).toEqual(before.steadyIdentity)
     expect(await version('findings', 'identity_id', steady)).toEqual(before.steadyFindings)
-    expect(
-      await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow(),
-    ).toEqual({ computed_at: later })
+    expect(await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow()).toEqual({ computed_at: later })
     expect((await findings(db, steady)).find((f) => f.id === adminFinding.id)).toMatchObject({ status: 'open', last_seen_at: NOW })
     // The identity page reports that evaluation as the last sighting of a finding still open.
     const detail = await getIdentityDetail(db, steady)
@@ -469,27 +449,14 @@ describe('scoring pass on PostgreSQL', () => {
     expect(await version('findings', 'identity_id', ageing)).toEqual(before.ageingFindings)
     expect(await version('identities', 'id', ageing)).toEqual(before.ageingIdentity)
     const ageingTooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    expect(ageingTooOld).toMatchObject({
-      status: 'open',
-      last_seen_at: NOW,
-      evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() },
-    })
+    expect(ageingTooOld).toMatchObject({ status: 'open', last_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
     // A finding whose stored evidence differs is updated by its id. Its score did not change,
     // so the identity row stays as it is.
     const tooOld = (await findings(db, upgraded)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    expect(tooOld).toMatchObject({
-      status: 'open',
-      last_seen_at: later,
-      first_seen_at: NOW,
-      evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() },
-    })
+    expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
     expect(tooOld.evidence).not.toHaveProperty('ageDays')
     expect(await version('identities', 'id', upgraded)).toEqual(before.upgradedIdentity)
-    expect(await row(db, drifted)).toMatchObject({
-      owner_ref: 'alice@example.com',
-      risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow())
-        .risk_score,
-    })
+    expect(await row(db, drifted)).toMatchObject({ owner_ref: 'alice@example.com', risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow()).risk_score })
   })
 
   it('re-evaluates in batches that cover flagged and due identities exactly once', async () => {
@@ -504,18 +471,13 @@ describe('scoring pass on PostgreSQL', () => {
     const later = new Date(NOW.getTime() + 10 * 86_400_000)
     const notDue = ids.filter((_, index) => index % 2 === 1)
     const flagged = ids.filter((_, index) => index % 3 === 0)
-    await db
-      .updateTable('identity_scores')
-      .set({ computed_at: new Date(later.getTime() - 3_600_000) })
-      .where('identity_id', 'in', notDue)
-      .execute()
+    await db.updateTable('identity_scores').set({ computed_at: new Date(later.getTime() - 3_600_000) }).where('identity_id', 'in', notDue).execute()
     await db.updateTable('identities').set({ needs_scoring: true }).where('id', 'in', flagged).execute()
     const expected = new Set(all.filter((id) => !notDue.includes(id) || flagged.includes(id)))
     expect(await scorePendingIdentities(db, { now: later, batchSize: 2 })).toEqual({ scored: expected.size })
     const scoredNow = await db.selectFrom('identity_scores').select('identity_id').where('computed_at', '=', later).execute()
     expect(new Set(scoredNow.map((r) => r.identity_id))).toEqual(expected)
-    const hasTooOld = async (id: number) =>
-      (await findings(db, id)).some((f) => f.rule_id === 'credential_age_secret_too_old' && f.status === 'open')
+    const hasTooOld = async (id: number) => (await findings(db, id)).some((f) => f.rule_id === 'credential_age_secret_too_old' && f.status === 'open')
     for (const id of ids) expect(await hasTooOld(id), `identity ${id}`).toBe(expected.has(id))
   })
 
@@ -608,26 +570,14 @@ describe('edits to what the rules read outside the identities', () => {
   // Every identity in this file's database is scored, so that only what an edit marks is flagged.
   async function settled(db: Kysely<Database>): Promise<void> {
     const all = await db.selectFrom('identities').select('id').execute()
-    await scoreIdentities(
-      db,
-      all.map((r) => r.id),
-      { now: NOW },
-    )
+    await scoreIdentities(db, all.map((r) => r.id), { now: NOW })
   }
   const flagged = async (db: Kysely<Database>, ids: number[]) =>
-    (await db.selectFrom('identities').select('id').where('id', 'in', ids).where('needs_scoring', '=', true).orderBy('id').execute()).map(
-      (r) => r.id,
-    )
-  // Scored identities a threshold change marked for reassessment (docs/decisions/037).
+    (await db.selectFrom('identities').select('id').where('id', 'in', ids).where('needs_scoring', '=', true).orderBy('id').execute()).map((r) => r.id)
+  // Scored identities a change to thresholds or owners marked for reassessment (docs/decisions/037).
   const reassessing = async (db: Kysely<Database>, ids: number[]) =>
     (
-      await db
-        .selectFrom('identity_scores')
-        .select('identity_id')
-        .where('identity_id', 'in', ids)
-        .where('reassess_after', 'is not', null)
-        .orderBy('identity_id')
-        .execute()
+      await db.selectFrom('identity_scores').select('identity_id').where('identity_id', 'in', ids).where('reassess_after', 'is not', null).orderBy('identity_id').execute()
     ).map((r) => r.identity_id)
   const rules = async (db: Kysely<Database>, id: number) =>
     (await findings(db, id)).filter((f) => f.status === 'open').map((f) => f.rule_id)
@@ -654,13 +604,9 @@ describe('edits to what the rules read outside the identities', () => {
 
     // By source name: the edit only records the scope; the pass marks that source's
     // identities, and then applies the 30-day limit.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(
-      db,
-    )
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', 'override-by-name', 'maxCredentialAgeDays', '30')`.execute(db)
     expect(await reassessing(db, ids)).toEqual([])
-    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([
-      { scope_type: 'source', scope_value: 'override-by-name' },
-    ])
+    expect(await db.selectFrom('scoring_scope_changes').select(['scope_type', 'scope_value']).execute()).toEqual([{ scope_type: 'source', scope_value: 'override-by-name' }])
     expect(await marked()).toEqual([inNamed])
     expect(await db.selectFrom('scoring_scope_changes').select('id').execute()).toEqual([])
     await scorePendingIdentities(db, { now: NOW })
@@ -668,9 +614,7 @@ describe('edits to what the rules read outside the identities', () => {
     expect(await reassessing(db, ids)).toEqual([])
 
     // By tag, exact value: the payments identity, not the search one.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(
-      db,
-    )
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('tag', 'team=payments', 'maxCredentialAgeDays', '45')`.execute(db)
     expect(await marked()).toEqual([tagged])
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, tagged)).toContain('credential_age_secret_too_old')
@@ -688,9 +632,7 @@ describe('edits to what the rules read outside the identities', () => {
     await scorePendingIdentities(db, { now: NOW })
     expect(await rules(db, inNamed)).not.toContain('credential_age_secret_too_old')
     // By source id as well as by name.
-    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(
-      db,
-    )
+    await sql`insert into threshold_overrides (scope_type, scope_value, threshold, value) values ('source', ${other}::text, 'maxCredentialAgeDays', '30')`.execute(db)
     expect(await marked()).toEqual([inOther, tagged, taggedElse])
     await sql`delete from threshold_overrides where scope_value in (${other}::text, 'team=search')`.execute(db)
     await scorePendingIdentities(db, { now: NOW })

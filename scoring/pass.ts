@@ -1,6 +1,6 @@
 /**
- * The scoring pass: identities flagged needs_scoring, those a threshold change marked for
- * reassessment (marked first, scoring/scope-changes.ts), and those whose last scoring is older
+ * The scoring pass: identities flagged needs_scoring, those a change to thresholds or owners
+ * marked for reassessment (marked first, scoring/scope-changes.ts), and those whose last scoring is older
  * than the re-evaluation interval (scoring/reevaluation.ts), or given ids, are read in keyset batches,
  * assessed in memory (scoring/assess.ts), and written back set-based, each batch in one
  * transaction (scoring/write.ts). Reading, assessing and writing overlap: the next batch is read
@@ -86,8 +86,8 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
 }
 
 /**
- * How many identities the pass will score: those due for re-evaluation, those a threshold
- * change marked for reassessment, and all of them.
+ * How many identities the pass will score: those due for re-evaluation, those a change to
+ * thresholds or owners marked for reassessment, and all of them.
  */
 async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ due: number; reassess: number; total: number }> {
   const counts = await sql<{ due: number; reassess: number; flagged: number }>`
@@ -188,16 +188,7 @@ function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date)
 }
 
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
-  const plan: BatchPlan = {
-    newFindings: [],
-    seenFindings: [],
-    resolveIds: [],
-    scores: [],
-    rescoredIds: [],
-    touchedScoreIds: [],
-    identities: [],
-    changes: [],
-  }
+  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded
@@ -278,8 +269,7 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
     // rewritten: a re-evaluation that finds nothing new then costs reads, not row versions
     // in every index (docs/decisions/035). The identity update is what locks the row against a
     // concurrent delete, so an identity whose rows are inserted is always updated.
-    const quiet =
-      !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
+    const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
     if (!quiet) plan.identities.push(posture)
     if (changedClassification) {
       plan.changes.push({

@@ -26,10 +26,7 @@ import { parseTagScope } from './thresholds.js'
 
 const CHUNK = 5000
 
-export async function markRecordedScopeChanges(
-  db: Kysely<Database>,
-  options: { chunkSize?: number } = {},
-): Promise<{ scopes: number; marked: number }> {
+export async function markRecordedScopeChanges(db: Kysely<Database>, options: { chunkSize?: number } = {}): Promise<{ scopes: number; marked: number }> {
   const chunk = options.chunkSize ?? CHUNK
   const changes = await db.selectFrom('scoring_scope_changes').select(['id', 'scope_type', 'scope_value']).orderBy('id').execute()
   let marked = 0

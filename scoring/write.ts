@@ -270,12 +270,7 @@ export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infin
   }
   const scores = new CopyBuffer()
   for (const s of plan.scores)
-    scores.row([
-      String(s.identityId),
-      String(s.risk),
-      s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson),
-      stamp,
-    ])
+    scores.row([String(s.identityId), String(s.risk), s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson), stamp])
   const identities = new CopyBuffer()
   for (const i of plan.identities) {
     identities.row([
@@ -306,7 +301,8 @@ export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infin
     rescoredIds: plan.rescoredIds,
     touchedScoreIds: plan.touchedScoreIds,
     identities,
-    changes: plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
+    changes:
+      plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
     settingsReadAt,
   }
 }
@@ -358,14 +354,9 @@ async function writeWithCopy(client: pg.PoolClient, batch: EncodedBatch, now: Da
   await copyRows(client, 'findings', FINDING_COLUMNS, batch.newFindings)
   await updateSeenFindings(client, batch.seenFindings, now)
   await writeCommon(client, batch, now, async () => {
-    const kept =
-      batch.rescoredIds.length > 0
-        ? (await client.query<{ identity_id: string; reassess_after: string }>(SCORE_DELETE, [batch.rescoredIds, batch.settingsReadAt]))
-            .rows
-        : []
+    const kept = batch.rescoredIds.length > 0 ? (await client.query<{ identity_id: string; reassess_after: string }>(SCORE_DELETE, [batch.rescoredIds, batch.settingsReadAt])).rows : []
     await copyRows(client, 'identity_scores', SCORE_COLUMNS, batch.scores)
-    if (kept.length > 0)
-      await client.query(SCORE_MARKS_RESTORE, [kept.map((row) => row.identity_id), kept.map((row) => row.reassess_after)])
+    if (kept.length > 0) await client.query(SCORE_MARKS_RESTORE, [kept.map((row) => row.identity_id), kept.map((row) => row.reassess_after)])
   })
 }
 

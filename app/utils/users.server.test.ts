@@ -19,15 +19,7 @@ describe('disabling a user', () => {
       (
         await db
           .insertInto('identities')
-          .values({
-            source_id: source.id,
-            provider: 'aws',
-            kind: 'role',
-            external_id: `arn:${name}`,
-            display_name: name,
-            account_id: '1',
-            posture_inputs: json({}),
-          })
+          .values({ source_id: source.id, provider: 'aws', kind: 'role', external_id: `arn:${name}`, display_name: name, account_id: '1', posture_inputs: json({}) })
           .returning('id')
           .executeTakeFirstOrThrow()
       ).id
@@ -37,30 +29,11 @@ describe('disabling a user', () => {
     await db
       .insertInto('identity_owners')
       .values([
-        {
-          identity_id: byTag,
-          owner_ref: 'DANA@example.com',
-          role: 'owner',
-          kind: 'person',
-          source: 'tag',
-          display_name: null,
-          active: null,
-        },
-        {
-          identity_id: someoneElses,
-          owner_ref: 'erin@example.com',
-          role: 'owner',
-          kind: 'person',
-          source: 'tag',
-          display_name: null,
-          active: null,
-        },
+        { identity_id: byTag, owner_ref: 'DANA@example.com', role: 'owner', kind: 'person', source: 'tag', display_name: null, active: null },
+        { identity_id: someoneElses, owner_ref: 'erin@example.com', role: 'owner', kind: 'person', source: 'tag', display_name: null, active: null },
       ])
       .execute()
-    await db
-      .insertInto('claims')
-      .values({ identity_id: byClaim, kind: 'claim', requested_by: owner.id, reason: 'mine', status: 'confirmed', decided_at: new Date() })
-      .execute()
+    await db.insertInto('claims').values({ identity_id: byClaim, kind: 'claim', requested_by: owner.id, reason: 'mine', status: 'confirmed', decided_at: new Date() }).execute()
     await scorePendingIdentities(db)
     const flagged = async () =>
       (await db.selectFrom('identities').select('id').where('needs_scoring', '=', true).orderBy('id').execute()).map((row) => row.id)
@@ -78,14 +51,7 @@ describe('disabling a user', () => {
       ).map((row) => row.identity_id)
     }
     const ownerInactive = async (id: number) =>
-      (
-        await db
-          .selectFrom('findings')
-          .select('status')
-          .where('identity_id', '=', id)
-          .where('rule_id', '=', 'ownership_owner_inactive')
-          .executeTakeFirst()
-      )?.status
+      (await db.selectFrom('findings').select('status').where('identity_id', '=', id).where('rule_id', '=', 'ownership_owner_inactive').executeTakeFirst())?.status
     expect(await flagged()).toEqual([])
     expect(await ownerInactive(byTag)).toBeUndefined()
 
