@@ -3,6 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { PageHeader } from '~/components/page-header'
 import { RouteErrorBoundary } from '~/components/route-error'
+import { formatAgo, formatDateTime } from '~/components/format'
 import { auditActor, clientIp, requireUserWithPermission } from '~/utils/auth.server'
 import {
   loadScoringSettings,
@@ -65,7 +66,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function ScoringSettingsPage() {
-  const { thresholds, overrides, sources, departedOwners, departedOwnersProblem, canEdit } = useLoaderData<typeof loader>()
+  const { thresholds, overrides, sources, departedOwners, departedOwnersProblem, pending, recentChanges, canEdit } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const busy = useNavigation().state === 'submitting'
   const configured = sources.filter((source) => Object.keys(source.thresholds).length > 0)
@@ -240,6 +241,45 @@ export default function ScoringSettingsPage() {
             ))}
           </ul>
         )}
+      </section>
+
+      <section className="panel" aria-labelledby="history-heading" style={{ marginTop: 24 }}>
+        <h2 id="history-heading">Recent changes</h2>
+        <p className="small">
+          {pending.scopes === 0 && pending.identities === 0
+            ? 'Every saved change has been applied by a scoring pass.'
+            : `Waiting for the next scoring pass: ${pending.scopes.toLocaleString('en')} saved ${pending.scopes === 1 ? 'change' : 'changes'} to apply, ${pending.identities.toLocaleString('en')} ${pending.identities === 1 ? 'identity' : 'identities'} to assess again.`}
+        </p>
+        {recentChanges.length === 0 ? (
+          <p className="muted">No changes yet. Every change is kept in the audit trail.</p>
+        ) : (
+          <table className="data-table compact">
+            <caption className="visually-hidden">Recent changes to scoring settings</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">Change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {recentChanges.map((change) => (
+                <tr key={change.seq}>
+                  <td>
+                    <time dateTime={change.occurredAt} title={formatDateTime(change.occurredAt)}>
+                      {formatAgo(change.occurredAt)}
+                    </time>
+                  </td>
+                  <td>{change.actor}</td>
+                  <td>
+                    {change.action}: <span className="mono">{change.summary}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <p className="muted small">The latest changes are listed here; the audit trail (npx leash audit export) holds every one.</p>
       </section>
     </>
   )

@@ -44,7 +44,9 @@ describe('scoring settings', () => {
     await setThresholdOverride(db, actor, { scopeType: 'tag', scopeValue: ' env=production ', threshold: 'maxCredentialAgeDays', value: '30' }, null)
     // The request only records the change; the next pass marks and scores what it applies to.
     expect(await flagged()).toEqual([])
+    expect((await loadScoringSettings(db)).pending).toEqual({ scopes: 1, identities: 0 })
     await scorePendingIdentities(db)
+    expect((await loadScoringSettings(db)).pending).toEqual({ scopes: 0, identities: 0 })
     expect(await open(production, 'credential_age_secret_too_old')).toBe('open')
     expect(await open(staging, 'credential_age_secret_too_old')).toBeNull()
 
@@ -64,6 +66,12 @@ describe('scoring settings', () => {
       'setting.threshold_override.removed',
     ])
     expect((await audit())[1]).toMatchObject({ before: { value: 30 }, after: { value: 120, scope_value: 'env=production' } })
+    // The page lists them newest first, in words.
+    expect((await loadScoringSettings(db)).recentChanges.map(({ action, summary }) => `${action}: ${summary}`)).toEqual([
+      'Override removed: maxCredentialAgeDays 120 for tag env=production (back to the source or default limit)',
+      'Override changed: maxCredentialAgeDays 30 → 120 for tag env=production',
+      'Override added: maxCredentialAgeDays 30 for tag env=production',
+    ])
   })
 
   it('refuses what the scoring pass could not use, saying what was wrong, and stores nothing', async () => {
@@ -106,6 +114,7 @@ describe('scoring settings', () => {
     expect(await open(production, 'ownership_owner_inactive')).toBe('resolved')
     expect(await open(staging, 'ownership_owner_inactive')).toBe('open')
     expect((await audit()).at(-1)).toMatchObject({ action: 'setting.departed_owners.changed', after: { count: 1, added: ['hal@example.com'] } })
+    expect((await loadScoringSettings(db)).recentChanges[0]).toMatchObject({ action: 'Departed owners changed', summary: 'added hal@example.com (1 listed)' })
     await db.deleteFrom('settings').where('key', '=', 'departed_owners').execute()
   })
 })

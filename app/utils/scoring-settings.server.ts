@@ -36,13 +36,42 @@ export interface ScoringSettings {
   departedOwners: string[]
   /** Set when the stored departed_owners value is not a valid list: the pass refuses it. */
   departedOwnersProblem: string | null
+  /**
+   * What the next scoring pass has still to do for changes already saved: recorded scopes it
+   * has not marked yet, and identities marked for reassessment (docs/decisions/037).
+   */
+  pending: { scopes: number; identities: number }
+  /** The latest changes to these settings, newest first, from the audit trail. */
+  recentChanges: SettingChangeView[]
 }
 
+export interface SettingChangeView {
+  seq: number
+  occurredAt: string
+  actor: string
+  action: string
+  /** What changed, in words: e.g. "maxCredentialAgeDays 90 → 30 for tag env=production". */
+  summary: string
+}
+
+/** How many changes the page lists; the audit trail holds all of them. */
+const RECENT_CHANGES = 20
+
 export async function loadScoringSettings(db: Kysely<Database>): Promise<ScoringSettings> {
-  const [overrides, sources, departed] = await Promise.all([
+  const [overrides, sources, departed, pendingScopes, marked, changes] = await Promise.all([
     db.selectFrom('threshold_overrides').select(['id', 'scope_type', 'scope_value', 'threshold', 'value']).orderBy('scope_type').orderBy('scope_value').orderBy('threshold').execute(),
     db.selectFrom('sources').select(['id', 'name', 'thresholds']).orderBy('name').execute(),
     db.selectFrom('settings').select('value').where('key', '=', DEPARTED_OWNERS_SETTING).executeTakeFirst(),
+    db.selectFrom('scoring_scope_changes').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    // The partial index on reassess_after holds only the marked rows.
+    db.selectFrom('identity_scores').select((eb) => eb.fn.countAll<string>().as('n')).where('reassess_after', 'is not', null).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('audit_events')
+      .select(['seq', 'occurred_at', 'actor_display', 'actor_type', 'action', 'before', 'after'])
+      .where('action', 'like', 'setting.%')
+      .orderBy('seq', 'desc')
+      .limit(RECENT_CHANGES)
+      .execute(),
   ])
   let departedOwners: string[] = []
   let departedOwnersProblem: string | null = null
@@ -65,7 +94,44 @@ export async function loadScoringSettings(db: Kysely<Database>): Promise<Scoring
     sources: sources.map((source) => ({ id: source.id, name: source.name, thresholds: (source.thresholds ?? {}) as Record<string, unknown> })),
     departedOwners,
     departedOwnersProblem,
+    pending: { scopes: Number(pendingScopes.n), identities: Number(marked.n) },
+    recentChanges: changes.map((event) => ({
+      seq: Number(event.seq),
+      occurredAt: new Date(event.occurred_at).toISOString(),
+      actor: event.actor_display ?? event.actor_type,
+      action: CHANGE_NAMES[event.action] ?? event.action,
+      summary: summarizeChange(event.action, event.before as AuditPayload, event.after as AuditPayload),
+    })),
   }
+}
+
+type AuditPayload = Record<string, unknown> | null
+
+const CHANGE_NAMES: Record<string, string> = {
+  'setting.threshold_override.added': 'Override added',
+  'setting.threshold_override.changed': 'Override changed',
+  'setting.threshold_override.removed': 'Override removed',
+  'setting.departed_owners.changed': 'Departed owners changed',
+}
+
+/** One line for a settings audit event, from the payloads this module writes. */
+function summarizeChange(action: string, before: AuditPayload, after: AuditPayload): string {
+  const text = (value: unknown) => (value === undefined || value === null ? '' : String(value))
+  if (action.startsWith('setting.threshold_override.')) {
+    const row = after ?? before ?? {}
+    const scope = `for ${text(row.scope_type)} ${text(row.scope_value)}`
+    if (action.endsWith('.changed')) return `${text(row.threshold)} ${text(before?.value)} → ${text(after?.value)} ${scope}`
+    if (action.endsWith('.removed')) return `${text(row.threshold)} ${text(row.value)} ${scope} (back to the source or default limit)`
+    return `${text(row.threshold)} ${text(row.value)} ${scope}`
+  }
+  if (action === 'setting.departed_owners.changed') {
+    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : [])
+    const added = list(after?.added)
+    const removed = list(after?.removed)
+    const parts = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : ''].filter(Boolean)
+    return `${parts.join('; ') || 'no one added or removed'} (${text(after?.count)} listed)`
+  }
+  return ''
 }
 
 export interface OverrideInput {

@@ -36,6 +36,10 @@ test('a security lead reads the limits and their sources; an admin sets and remo
   await expect(page.getByRole('status')).toContainText('maxCredentialAgeDays is 30 for tag leash-e2e=settings')
   const overrides = page.getByRole('table', { name: 'Threshold overrides' })
   await expect(overrides.getByRole('row', { name: /leash-e2e=settings maxCredentialAgeDays 30/ })).toBeVisible()
+  // The change is listed, newest first. (Whether it still waits for a pass depends on the
+  // scans other specs start: the counts are checked in app/utils/scoring-settings.server.test.ts.)
+  const history = page.getByRole('table', { name: 'Recent changes to scoring settings' })
+  await expect(history.getByRole('row').nth(1)).toContainText('Override added: maxCredentialAgeDays 30 for tag leash-e2e=settings')
   await page.screenshot({ path: path.resolve(import.meta.dirname, '..', '..', 'test-results', 'screenshots', 'scoring-settings.png'), fullPage: true })
 
   await overrides.getByRole('button', { name: 'Remove maxCredentialAgeDays for leash-e2e=settings' }).click()
