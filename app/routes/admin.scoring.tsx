@@ -1,5 +1,5 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { PageHeader } from '~/components/page-header'
 import { RouteErrorBoundary } from '~/components/route-error'
@@ -11,6 +11,7 @@ import {
   saveDepartedOwners,
   ScoringSettingsError,
   setThresholdOverride,
+  SETTING_ACTIONS,
   thresholdCatalogue,
 } from '~/utils/scoring-settings.server'
 
@@ -31,7 +32,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user } = await requireUserWithPermission(request, context, 'read:setting:any')
   const settings = await loadScoringSettings(context.db)
-  return { ...settings, thresholds: thresholdCatalogue(), canEdit: user.can('update:setting:any') }
+  return { ...settings, thresholds: thresholdCatalogue(), canEdit: user.can('update:setting:any'), auditHref: user.can('read:audit:any') ? `/audit?action=${encodeURIComponent(SETTING_ACTIONS)}` : null }
 }
 
 type ActionResult = { ok: true; message: string } | { ok: false; error: string }
@@ -66,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function ScoringSettingsPage() {
-  const { thresholds, overrides, sources, departedOwners, departedOwnersProblem, pending, recentChanges, canEdit } = useLoaderData<typeof loader>()
+  const { thresholds, overrides, sources, departedOwners, departedOwnersProblem, pending, recentChanges, canEdit, auditHref } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const busy = useNavigation().state === 'submitting'
   const configured = sources.filter((source) => Object.keys(source.thresholds).length > 0)
@@ -279,7 +280,16 @@ export default function ScoringSettingsPage() {
             </tbody>
           </table>
         )}
-        <p className="muted small">The latest changes are listed here; the audit trail (npx leash audit export) holds every one.</p>
+        <p className="muted small">
+          The latest changes are listed here; the audit trail holds every one
+          {auditHref ? (
+            <>
+              {' '}
+              (<Link to={auditHref}>all setting changes in the audit trail</Link>)
+            </>
+          ) : null}
+          .
+        </p>
       </section>
     </>
   )

@@ -11,6 +11,7 @@
 import { sql, type Kysely } from 'kysely'
 import { LeashError } from '../../cli/errors.js'
 import { appendAuditEvent, type AuditActor } from '../../db/audit.js'
+import { listAuditEvents } from './audit.server.js'
 import { json } from '../../db/connection.js'
 import type { Database } from '../../db/schema.js'
 import { DEPARTED_OWNERS_SETTING, departedOwnerRefs, parseDepartedOwners } from '../../scoring/load.js'
@@ -56,6 +57,8 @@ export interface SettingChangeView {
 
 /** How many changes the page lists; the audit trail holds all of them. */
 const RECENT_CHANGES = 20
+/** The prefix of every audit action this module writes (the audit page filters by it too). */
+export const SETTING_ACTIONS = 'setting.'
 
 export async function loadScoringSettings(db: Kysely<Database>): Promise<ScoringSettings> {
   const [overrides, sources, departed, pendingScopes, marked, changes] = await Promise.all([
@@ -65,13 +68,7 @@ export async function loadScoringSettings(db: Kysely<Database>): Promise<Scoring
     db.selectFrom('scoring_scope_changes').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
     // The partial index on reassess_after holds only the marked rows.
     db.selectFrom('identity_scores').select((eb) => eb.fn.countAll<string>().as('n')).where('reassess_after', 'is not', null).executeTakeFirstOrThrow(),
-    db
-      .selectFrom('audit_events')
-      .select(['seq', 'occurred_at', 'actor_display', 'actor_type', 'action', 'before', 'after'])
-      .where('action', 'like', 'setting.%')
-      .orderBy('seq', 'desc')
-      .limit(RECENT_CHANGES)
-      .execute(),
+    listAuditEvents(db, { action: SETTING_ACTIONS }, { limit: RECENT_CHANGES }),
   ])
   let departedOwners: string[] = []
   let departedOwnersProblem: string | null = null
@@ -95,7 +92,7 @@ export async function loadScoringSettings(db: Kysely<Database>): Promise<Scoring
     departedOwners,
     departedOwnersProblem,
     pending: { scopes: Number(pendingScopes.n), identities: Number(marked.n) },
-    recentChanges: changes.map((event) => ({
+    recentChanges: changes.rows.map((event) => ({
       seq: Number(event.seq),
       occurredAt: new Date(event.occurred_at).toISOString(),
       actor: event.actor_display ?? event.actor_type,

@@ -40,6 +40,7 @@ test('a security lead reads the limits and their sources; an admin sets and remo
   // scans other specs start: the counts are checked in app/utils/scoring-settings.server.test.ts.)
   const history = page.getByRole('table', { name: 'Recent changes to scoring settings' })
   await expect(history.getByRole('row').nth(1)).toContainText('Override added: maxCredentialAgeDays 30 for tag leash-e2e=settings')
+  await expect(page.getByRole('link', { name: 'all setting changes in the audit trail' })).toHaveAttribute('href', '/audit?action=setting.')
   await page.screenshot({ path: path.resolve(import.meta.dirname, '..', '..', 'test-results', 'screenshots', 'scoring-settings.png'), fullPage: true })
 
   await overrides.getByRole('button', { name: 'Remove maxCredentialAgeDays for leash-e2e=settings' }).click()
