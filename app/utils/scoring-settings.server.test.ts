@@ -115,6 +115,11 @@ describe('scoring settings', () => {
     expect(await open(staging, 'ownership_owner_inactive')).toBe('open')
     expect((await audit()).at(-1)).toMatchObject({ action: 'setting.departed_owners.changed', after: { count: 1, added: ['hal@example.com'] } })
     expect((await loadScoringSettings(db)).recentChanges[0]).toMatchObject({ action: 'Departed owners changed', summary: 'added hal@example.com (1 listed)' })
+    // A long list is named by its first five.
+    await saveDepartedOwners(db, actor, ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => `${name}@example.com`).join('\n'), null)
+    expect((await loadScoringSettings(db)).recentChanges[0]!.summary).toBe(
+      'added a@example.com, b@example.com, c@example.com, d@example.com, e@example.com and 2 more; removed hal@example.com (7 listed)',
+    )
     await db.deleteFrom('settings').where('key', '=', 'departed_owners').execute()
   })
 })

@@ -11,11 +11,11 @@
 import { sql, type Kysely } from 'kysely'
 import { LeashError } from '../../cli/errors.js'
 import { appendAuditEvent, type AuditActor } from '../../db/audit.js'
-import { listAuditEvents } from './audit.server.js'
 import { json } from '../../db/connection.js'
 import type { Database } from '../../db/schema.js'
 import { DEPARTED_OWNERS_SETTING, departedOwnerRefs, parseDepartedOwners } from '../../scoring/load.js'
 import { isThresholdName, parseTagScope, parseThresholdValue, THRESHOLD_NAMES, THRESHOLDS, type ThresholdName } from '../../scoring/thresholds.js'
+import { listAuditEvents } from './audit.server.js'
 
 /** A change the form must refuse: the message says what was wrong and what to enter. */
 export class ScoringSettingsError extends Error {}
@@ -104,6 +104,9 @@ export async function loadScoringSettings(db: Kysely<Database>): Promise<Scoring
 
 type AuditPayload = Record<string, unknown> | null
 
+/** How many departed owners a change's summary names before "and N more". */
+const NAMES_SHOWN = 5
+
 const CHANGE_NAMES: Record<string, string> = {
   'setting.threshold_override.added': 'Override added',
   'setting.threshold_override.changed': 'Override changed',
@@ -122,10 +125,12 @@ function summarizeChange(action: string, before: AuditPayload, after: AuditPaylo
     return `${text(row.threshold)} ${text(row.value)} ${scope}`
   }
   if (action === 'setting.departed_owners.changed') {
-    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : [])
-    const added = list(after?.added)
-    const removed = list(after?.removed)
-    const parts = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : ''].filter(Boolean)
+    // A list pasted in at once can name thousands: the row names the first few.
+    const names = (value: unknown) => {
+      const refs = Array.isArray(value) ? value.map(String) : []
+      return refs.length > NAMES_SHOWN ? `${refs.slice(0, NAMES_SHOWN).join(', ')} and ${refs.length - NAMES_SHOWN} more` : refs.join(', ')
+    }
+    const parts = [names(after?.added), names(after?.removed)].map((list, index) => (list ? `${index === 0 ? 'added' : 'removed'} ${list}` : '')).filter(Boolean)
     return `${parts.join('; ') || 'no one added or removed'} (${text(after?.count)} listed)`
   }
   return ''
