@@ -10,6 +10,9 @@
  * identities is reused, and each run scores a fresh copy of it (`leash_bench_run`, dropped
  * afterwards), so every run measures the same full pass over the same on-disk state. With
  * LEASH_BENCH_DATABASE_URL the named database is scored in place after clearing derived state.
+ * The JSON line also gives the first pass's CPU: `nodeCpuSeconds` (every thread of this process)
+ * and, on Linux, `otherCpuSeconds` (the rest of the machine's busy time: PostgreSQL, when it runs
+ * here). LEASH_SCORING_THREADS sets the pass's threads, as in production (docs/decisions/038).
  *
  * With --reevaluate, a second pass follows a day later by the pass's clock: nothing is flagged,
  * every identity is due for its daily re-evaluation (scoring/reevaluation.ts). Its time is
@@ -21,6 +24,8 @@
  * `thresholdChangeSeconds` (marking included), `thresholdChangeMarkSeconds`, `thresholdChangeReassessed`, `thresholdChangeIdentityRowsWritten`
  * and `thresholdChangeWalMb`).
  */
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { scorePendingIdentities } from '../scoring/index.js'
@@ -186,6 +191,7 @@ export async function run(argv: string[]): Promise<void> {
     }, 50)
     let lastLogged = 0
     const now = new Date()
+    const cpuBefore = readCpu()
     const started = process.hrtime.bigint()
     const result = await scorePendingIdentities(db, {
       now,
@@ -199,6 +205,7 @@ export async function run(argv: string[]): Promise<void> {
       },
     })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    const cpu = cpuSpent(cpuBefore)
     clearInterval(sample)
     peakRss = Math.max(peakRss, process.memoryUsage().rss)
     const findings = await sql<{ n: number }>`select count(*)::int as n from findings`.execute(db)
@@ -207,7 +214,14 @@ export async function run(argv: string[]): Promise<void> {
       `Scored ${result.scored.toLocaleString('en')} identities in ${seconds.toFixed(1)} s ` +
         `(${Math.round(result.scored / seconds).toLocaleString('en')}/s), ${findings.rows[0]?.n.toLocaleString('en')} findings, peak RSS ${peakRssMb} MB.`,
     )
+    if (cpu.machineBusySeconds !== undefined)
+      log(
+        `CPU during the pass: Node ${cpu.nodeSeconds.toFixed(1)} s, the rest of the machine (PostgreSQL, when it runs here) ${(cpu.machineBusySeconds - cpu.nodeSeconds).toFixed(1)} s, ` +
+          `${Math.round((100 * cpu.machineBusySeconds) / (seconds * cpu.cores))} % of ${cpu.cores} cores busy.`,
+      )
     const summary: Record<string, number> = { identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }
+    summary.nodeCpuSeconds = Math.round(cpu.nodeSeconds * 10) / 10
+    if (cpu.machineBusySeconds !== undefined) summary.otherCpuSeconds = Math.round((cpu.machineBusySeconds - cpu.nodeSeconds) * 10) / 10
     // The clock of the last pass: a later pass runs after it, never before.
     let lastPassAt = now
     if (args.reevaluate) {
@@ -228,6 +242,38 @@ export async function run(argv: string[]): Promise<void> {
     await target.close()
     await server.stop()
   }
+}
+
+interface CpuReading {
+  node: NodeJS.CpuUsage
+  /** Busy clock ticks of the whole machine, from /proc/stat (Linux only). */
+  machineBusyTicks?: number
+}
+
+/**
+ * Where the pass's CPU goes: Node's own, and the machine's busy time around it, so that what
+ * PostgreSQL spends shows up when it runs on this machine (decision 033 reasons in CPU per identity).
+ */
+function readCpu(): CpuReading {
+  const node = process.cpuUsage()
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    const busy = fields.slice(0, 8).reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0)
+    return { node, machineBusyTicks: busy }
+  } catch {
+    return { node }
+  }
+}
+
+function cpuSpent(before: CpuReading): { nodeSeconds: number; machineBusySeconds?: number; cores: number } {
+  const after = readCpu()
+  const used = process.cpuUsage(before.node)
+  const nodeSeconds = (used.user + used.system) / 1e6
+  const cores = availableParallelism()
+  // Linux reports /proc/stat in USER_HZ, which is 100 on every architecture Node supports.
+  if (before.machineBusyTicks === undefined || after.machineBusyTicks === undefined) return { nodeSeconds, cores }
+  return { nodeSeconds, machineBusySeconds: (after.machineBusyTicks - before.machineBusyTicks) / 100, cores }
 }
 
 /**

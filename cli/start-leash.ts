@@ -10,6 +10,7 @@ import { startDemoEstate } from '../jobs/demo/start.js'
 import { startRevocationExpirySweep } from '../jobs/revocation/expiry-sweep.js'
 import { startScheduler } from '../jobs/scheduler.js'
 import { reevaluationIntervalMs } from '../scoring/reevaluation.js'
+import { configuredThreads } from '../scoring/threads.js'
 import { ensureAppBuilt } from './build-app.js'
 import { applyConfigFile } from './config-file.js'
 import { LeashError } from './errors.js'
@@ -29,6 +30,7 @@ export async function startLeash(options: StartOptions): Promise<void> {
   const { port } = options
   const webProcesses = webProcessCount()
   reevaluationIntervalMs() // a wrong LEASH_REEVALUATE_HOURS fails now, not at the first scoring pass
+  configuredThreads() // so does a wrong LEASH_SCORING_THREADS
   const log = (line: string) => console.log(`leash: ${line}`)
   log('starting …')
   checkOidcSettings()

@@ -20,12 +20,14 @@ export function registerWorkerCommand(program: Command): void {
         throw new LeashError(`--concurrency "${options.concurrency}" is not valid.`, 'Use a whole number from 1 to 32.')
       }
       const log = (line: string) => console.log(`leash worker: ${line}`)
-      const [{ openDatabase }, { startScanQueue, startScanWorkers }, { reevaluationIntervalMs }] = await Promise.all([
+      const [{ openDatabase }, { startScanQueue, startScanWorkers }, { reevaluationIntervalMs }, { configuredThreads }] = await Promise.all([
         import('../db/open.js'),
         import('../jobs/queue.js'),
         import('../scoring/reevaluation.js'),
+        import('../scoring/threads.js'),
       ])
       reevaluationIntervalMs() // a wrong LEASH_REEVALUATE_HOURS fails now, not at the first scoring pass
+      configuredThreads() // so does a wrong LEASH_SCORING_THREADS
       const database = await openDatabase({ log, applicationName: 'leash-worker', poolSize: concurrency * 2 + 2 })
       onShutdown(() => database.close())
       const queue = await startScanQueue({ url: database.url, db: database.db, log })

@@ -177,25 +177,27 @@ function poolFor(db: Kysely<Database>): pg.Pool {
  */
 export async function fetchPendingBatch(
   db: Kysely<Database>,
-  batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean },
+  /** `throughId` (inclusive) bounds the id range one of a parallel pass's threads reads (scoring/threads.ts). */
+  batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean; throughId?: number },
 ): Promise<LoadedIdentity[]> {
   const pool = poolFor(db)
   const after = int(batch.afterId)
   const limit = int(batch.limit)
-  const sides = [`(select id from identities where needs_scoring and id > ${after} order by id limit ${limit})`]
+  const through = (column: string) => (batch.throughId === undefined ? '' : ` and ${column} <= ${int(batch.throughId)}`)
+  const sides = [`(select id from identities where needs_scoring and id > ${after}${through('id')} order by id limit ${limit})`]
   if (batch.dueBefore)
     sides.push(`(select identity_id from identity_scores where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0)
-          and identity_id > ${after} order by identity_id limit ${limit})`)
+          and identity_id > ${after}${through('identity_id')} order by identity_id limit ${limit})`)
   if (batch.reassess)
     sides.push(
-      `(select identity_id from identity_scores where reassess_after is not null and identity_id > ${after} order by identity_id limit ${limit})`,
+      `(select identity_id from identity_scores where reassess_after is not null and identity_id > ${after}${through('identity_id')} order by identity_id limit ${limit})`,
     )
   const select =
     sides.length > 1
       ? `${IDENTITY_SELECT} where i.id in (select id from (
         ${sides.join('\n        union\n        ')}
       ) pending order by id limit ${limit}) order by i.id`
-      : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after} order by i.id limit ${limit}`
+      : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after}${through('i.id')} order by i.id limit ${limit}`
   const rows = await copyOut(pool, select)
   return attachChildren(pool, rows.map(toLoaded))
 }

@@ -24,6 +24,7 @@ import {
 } from './load.js'
 import { reevaluationIntervalMs } from './reevaluation.js'
 import { markRecordedScopeChanges } from './scope-changes.js'
+import { scoreRangesInThreads, splitIdRange, threadsFor } from './threads.js'
 import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch, type FindingRow, type ScoredIdentity } from './write.js'
 
 export const BATCH_SIZE = 2000
@@ -36,6 +37,13 @@ export interface ScoreOptions {
   batchSize?: number
   /** Identities last scored longer ago are scored again (default: LEASH_REEVALUATE_HOURS, 24 h). */
   reevaluateAfterMs?: number
+  /**
+   * How many threads a large pass spreads over, each scoring its own id range (scoring/threads.ts;
+   * default: LEASH_SCORING_THREADS, else the machine's cores, at most 4).
+   */
+  threads?: number
+  /** A pass uses no more threads than it has this many identities per thread (default 20,000). */
+  minIdentitiesPerThread?: number
 }
 
 /** Flags identities whose accepted findings reached their accepted-until date, so they reopen. */
@@ -56,25 +64,64 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
   const context = await loadPassContext(db)
   const pending = await countPending(db, dueBefore)
   // Most passes find nothing due or marked: they then read the flagged identities alone.
-  const due = pending.due > 0 ? dueBefore : null
-  const reassess = pending.reassess > 0
+  const work: PendingWork = { now, batchSize, dueBefore: pending.due > 0 ? dueBefore : null, reassess: pending.reassess > 0 }
   let scored = 0
-  const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, (count) => {
+  const onWritten = (count: number) => {
     scored += count
     options.onProgress?.(scored, Math.max(pending.total, scored))
-  })
-  let next: Promise<LoadedIdentity[]> | null = fetchPendingBatch(db, { afterId: 0, limit: batchSize, dueBefore: due, reassess })
+  }
+  const threads = threadsFor(pending.total, options, db)
+  if (threads <= 1) await scoreRange(db, context, work, { afterId: 0 }, onWritten, options.signal)
+  else {
+    const ranges = await splitIdRange(db, threads)
+    await scoreRangesInThreads(db, context, work, ranges, onWritten, options.signal)
+  }
+  return { scored }
+}
+
+/** What one pass scores: the same for every range of it, whichever thread reads the range. */
+export interface PendingWork {
+  now: Date
+  batchSize: number
+  /** Identities last scored before this are due for re-evaluation; null when none is. */
+  dueBefore: Date | null
+  /** Whether any scored identity is marked for reassessment. */
+  reassess: boolean
+}
+
+/** A slice of the id space: ids after `afterId`, through `throughId` (no bound when absent). */
+export interface IdRange {
+  afterId: number
+  throughId?: number
+}
+
+/**
+ * Scores the pending identities of one id range in keyset batches: the next batch is read
+ * while the current one is assessed, and up to two batches are written at once.
+ */
+export async function scoreRange(
+  db: Kysely<Database>,
+  context: PassContext,
+  work: PendingWork,
+  range: IdRange,
+  onWritten: (count: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { now, batchSize, dueBefore, reassess } = work
+  const fetch = (afterId: number) => fetchPendingBatch(db, { afterId, limit: batchSize, dueBefore, reassess, throughId: range.throughId })
+  const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, onWritten)
+  let next: Promise<LoadedIdentity[]> | null = fetch(range.afterId)
   try {
     while (next) {
       const batch: LoadedIdentity[] = await next
       next = null
       if (batch.length === 0) break
       if (batch.length === batchSize) {
-        next = fetchPendingBatch(db, { afterId: batch[batch.length - 1]!.identity.id, limit: batchSize, dueBefore: due, reassess })
+        next = fetch(batch[batch.length - 1]!.identity.id)
         // Awaited on the next turn; this only keeps an early failure from being "unhandled".
         next.catch(() => {})
       }
-      options.signal?.throwIfAborted()
+      signal?.throwIfAborted()
       await writes.add(planAndEncode(batch, context, now), batch.length, now)
     }
     await writes.drain()
@@ -82,7 +129,6 @@ export async function scorePendingIdentities(db: Kysely<Database>, options: Scor
     await next?.catch(() => {})
     await writes.settle()
   }
-  return { scored }
 }
 
 /**

@@ -119,6 +119,14 @@ describe('leash with bad input', () => {
     expectNoStackTrace(result.stderr)
   })
 
+  it('explains a wrong number of scoring threads', async () => {
+    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', LEASH_SCORING_THREADS: 'all' } })
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain('LEASH_SCORING_THREADS is "all"')
+    expect(result.stderr).toContain('LEASH_SCORING_THREADS=1')
+    expectNoStackTrace(result.stderr)
+  })
+
   it('refuses a foreign embedded data directory, names it, and leaves it untouched', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'leash-foreign-'))
     const dataDir = path.join(cwd, '.leash', 'postgres')
