@@ -11,98 +11,11 @@ import { writeBatch } from './write.js'
 import { markRecordedScopeChanges } from './scope-changes.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
 import { getIdentityDetail } from '../db/queries/identity-detail.js'
+import { storeIdentity, storeSource } from './testing-db.js'
 
 const database = useTestDatabase()
 const NOW = new Date('2026-06-01T00:00:00Z')
 const daysAgo = (days: number, now = NOW) => new Date(now.getTime() - days * 86_400_000)
-
-async function source(db: Kysely<Database>, name: string, thresholds: Record<string, unknown> = {}): Promise<string> {
-  const row = await db
-    .insertInto('sources')
-    .values({ provider: 'aws', name, thresholds: json(thresholds) })
-    .returning('id')
-    .executeTakeFirstOrThrow()
-  return row.id
-}
-
-interface Seed {
-  name: string
-  tags?: Record<string, string>
-  keyAgeDays?: number
-  admin?: boolean
-  owner?: string | null
-  signals?: unknown[]
-  unreadable?: unknown[]
-}
-
-async function identity(db: Kysely<Database>, sourceId: string, seed: Seed): Promise<number> {
-  const row = await db
-    .insertInto('identities')
-    .values({
-      source_id: sourceId,
-      provider: 'aws',
-      kind: 'user',
-      external_id: `arn:aws:iam::123456789012:user/${seed.name}`,
-      display_name: seed.name,
-      account_id: '123456789012',
-      tags: json(seed.tags ?? {}),
-      created_at: daysAgo(400),
-      last_used_at: daysAgo(1),
-      last_used_known: true,
-      agent_reasons: json(seed.signals ?? []),
-      posture_inputs: json({
-        escalationPaths: [],
-        unusedGrants: [],
-        environments: ['production'],
-        workloads: ['billing'],
-        monitoring: { usageData: 'available', runtimeLogging: null },
-        federationPossible: false,
-        unreadable: seed.unreadable ?? [],
-      }),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow()
-  await db
-    .insertInto('credentials')
-    .values({
-      identity_id: row.id,
-      external_id: `AKIA${seed.name.toUpperCase()}`,
-      type: 'access_key',
-      status: 'active',
-      created_at: daysAgo(seed.keyAgeDays ?? 10),
-      expires_at: daysAgo(-100),
-      last_used_at: daysAgo(1),
-      last_used_known: true,
-      is_static: true,
-    })
-    .execute()
-  await db
-    .insertInto('entitlements')
-    .values({
-      identity_id: row.id,
-      action: seed.admin ? '*' : 's3:GetObject',
-      resource: seed.admin ? '*' : 'arn:aws:s3:::reports/*',
-      access_level: seed.admin ? 'admin' : 'read',
-      source_kind: 'managed_policy',
-      source_ref: seed.admin ? 'arn:aws:iam::aws:policy/AdministratorAccess' : 'arn:aws:iam::123456789012:policy/reports',
-    })
-    .execute()
-  if (seed.owner !== null) {
-    await db
-      .insertInto('identity_owners')
-      .values({
-        identity_id: row.id,
-        owner_ref: seed.owner ?? 'alice@example.com',
-        role: 'owner',
-        kind: 'person',
-        source: 'tag',
-        display_name: null,
-        active: null,
-      })
-      .execute()
-  }
-  return row.id
-}
 
 const findings = (db: Kysely<Database>, identityId: number) =>
   db.selectFrom('findings').selectAll().where('identity_id', '=', identityId).orderBy('rule_id').orderBy('subject_key').execute()
@@ -112,8 +25,8 @@ const row = (db: Kysely<Database>, identityId: number) =>
 describe('scoring pass on PostgreSQL', () => {
   it('opens findings, then resolves them when a rescan shows the fix', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'lifecycle')
-    const id = await identity(db, sourceId, { name: 'old-key', keyAgeDays: 200, admin: true })
+    const sourceId = await storeSource(db, 'lifecycle')
+    const id = await storeIdentity(db, sourceId, { name: 'old-key', keyAgeDays: 200, admin: true })
 
     expect(await scorePendingIdentities(db, { now: NOW })).toEqual({ scored: 1 })
     const scored = await row(db, id)
@@ -180,11 +93,11 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('writes small batches two at a time with the same result as one batch', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'batches')
+    const sourceId = await storeSource(db, 'batches')
     const ids: number[] = []
     for (let n = 0; n < 23; n += 1) {
       ids.push(
-        await identity(db, sourceId, {
+        await storeIdentity(db, sourceId, {
           name: `batch-${n}`,
           keyAgeDays: 30 + n * 10,
           admin: n % 5 === 0,
@@ -232,8 +145,8 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('keeps an accepted risk out of the score until its date, then reopens it', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'acceptance')
-    const id = await identity(db, sourceId, { name: 'accepted', keyAgeDays: 200 })
+    const sourceId = await storeSource(db, 'acceptance')
+    const id = await storeIdentity(db, sourceId, { name: 'accepted', keyAgeDays: 200 })
     await scorePendingIdentities(db, { now: NOW })
     const before = await row(db, id)
     const finding = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
@@ -266,8 +179,8 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('records "unknown" with the missing permission instead of a failure', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'unreadable')
-    const id = await identity(db, sourceId, {
+    const sourceId = await storeSource(db, 'unreadable')
+    const id = await storeIdentity(db, sourceId, {
       name: 'unreadable',
       keyAgeDays: 200,
       unreadable: [{ field: 'credentials', operation: 'iam:ListAccessKeys', permission: 'iam:ListAccessKeys' }],
@@ -285,9 +198,9 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('lets a person override the classifier, and the decision survives a rescan', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'override')
+    const sourceId = await storeSource(db, 'override')
     const bedrock = { id: 'aws.trust.bedrock', platform: 'bedrock', weight: 0.85, reason: 'Trusted by bedrock.amazonaws.com', evidence: {} }
-    const id = await identity(db, sourceId, { name: 'agent-role', signals: [bedrock], owner: null })
+    const id = await storeIdentity(db, sourceId, { name: 'agent-role', signals: [bedrock], owner: null })
     await scorePendingIdentities(db, { now: NOW })
     expect(await row(db, id)).toMatchObject({ classified_is_agent: true, is_agent: true, agent_platform: 'bedrock' })
     expect((await findings(db, id)).map((f) => f.rule_id)).toContain('ownership_agent_no_sponsor')
@@ -319,10 +232,10 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('takes ownership from a confirmed claim over tags, and marks departed or disabled owners invalid', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'owners')
-    const claimed = await identity(db, sourceId, { name: 'claimed', owner: 'tagged@example.com' })
-    const departed = await identity(db, sourceId, { name: 'departed', owner: 'leaver@example.com' })
-    const disabled = await identity(db, sourceId, { name: 'disabled-owner', owner: 'dora' })
+    const sourceId = await storeSource(db, 'owners')
+    const claimed = await storeIdentity(db, sourceId, { name: 'claimed', owner: 'tagged@example.com' })
+    const departed = await storeIdentity(db, sourceId, { name: 'departed', owner: 'leaver@example.com' })
+    const disabled = await storeIdentity(db, sourceId, { name: 'disabled-owner', owner: 'dora' })
     const bob = await db
       .insertInto('users')
       .values({ username: 'bob', email: 'bob@example.com', display_name: 'Bob', role: 'owner' })
@@ -378,8 +291,8 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('scores an unchanged identity again once a day, so a key that passes its maximum age gets its finding', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'ageing')
-    const id = await identity(db, sourceId, { name: 'ageing-key', keyAgeDays: 80 })
+    const sourceId = await storeSource(db, 'ageing')
+    const id = await storeIdentity(db, sourceId, { name: 'ageing-key', keyAgeDays: 80 })
     const others = await db.selectFrom('identities').select('id').where('id', '<>', id).execute()
     // Only this identity: the others in this file's database are scored now, with this pass's clock.
     if (others.length) await scoreIdentities(db, others.map((o) => o.id), { now: NOW })
@@ -411,11 +324,11 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('leaves what a re-evaluation confirms as it is, and rewrites only what changed', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'quiet')
-    const steady = await identity(db, sourceId, { name: 'steady-admin', keyAgeDays: 10, admin: true })
-    const ageing = await identity(db, sourceId, { name: 'ageing-admin', keyAgeDays: 200, admin: true })
-    const drifted = await identity(db, sourceId, { name: 'drifted', keyAgeDays: 10 })
-    const upgraded = await identity(db, sourceId, { name: 'upgraded', keyAgeDays: 200 })
+    const sourceId = await storeSource(db, 'quiet')
+    const steady = await storeIdentity(db, sourceId, { name: 'steady-admin', keyAgeDays: 10, admin: true })
+    const ageing = await storeIdentity(db, sourceId, { name: 'ageing-admin', keyAgeDays: 200, admin: true })
+    const drifted = await storeIdentity(db, sourceId, { name: 'drifted', keyAgeDays: 10 })
+    const upgraded = await storeIdentity(db, sourceId, { name: 'upgraded', keyAgeDays: 200 })
     const all = (await db.selectFrom('identities').select('id').execute()).map((r) => r.id)
     await scoreIdentities(db, all, { now: NOW })
     // A column that no longer says what the pass would write (edited by hand, say) is put right.
@@ -461,9 +374,9 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('re-evaluates in batches that cover flagged and due identities exactly once', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'mixed-batches')
+    const sourceId = await storeSource(db, 'mixed-batches')
     const ids: number[] = []
-    for (let index = 0; index < 9; index += 1) ids.push(await identity(db, sourceId, { name: `mixed-${index}`, keyAgeDays: 85 }))
+    for (let index = 0; index < 9; index += 1) ids.push(await storeIdentity(db, sourceId, { name: `mixed-${index}`, keyAgeDays: 85 }))
     const all = (await db.selectFrom('identities').select('id').execute()).map((r) => r.id)
     await scoreIdentities(db, all, { now: NOW })
     // Ten days on, the keys are 95 days old. Some identities were scored an hour ago (not due),
@@ -483,11 +396,11 @@ describe('scoring pass on PostgreSQL', () => {
 
   it('applies threshold overrides per source and per tag without code changes', async () => {
     const db = database.current.db
-    const strict = await source(db, 'strict-source', { maxCredentialAgeDays: 30 })
-    const normal = await source(db, 'normal-source')
-    const inStrict = await identity(db, strict, { name: 'in-strict', keyAgeDays: 40 })
-    const untagged = await identity(db, normal, { name: 'untagged', keyAgeDays: 40 })
-    const tagged = await identity(db, normal, { name: 'tagged', keyAgeDays: 40, tags: { env: 'production' } })
+    const strict = await storeSource(db, 'strict-source', { maxCredentialAgeDays: 30 })
+    const normal = await storeSource(db, 'normal-source')
+    const inStrict = await storeIdentity(db, strict, { name: 'in-strict', keyAgeDays: 40 })
+    const untagged = await storeIdentity(db, normal, { name: 'untagged', keyAgeDays: 40 })
+    const tagged = await storeIdentity(db, normal, { name: 'tagged', keyAgeDays: 40, tags: { env: 'production' } })
     await db
       .insertInto('threshold_overrides')
       .values({ scope_type: 'tag', scope_value: 'env=production', threshold: 'maxCredentialAgeDays', value: json(35) })
@@ -509,9 +422,9 @@ describe('scoring pass on PostgreSQL', () => {
   it('writes a posture snapshot for the estate and each source, and prunes after the retention', async () => {
     const db = database.current.db
     await scorePendingIdentities(db, { now: NOW })
-    const sourceId = await source(db, 'snapshot')
-    const a = await identity(db, sourceId, { name: 'snap-a', keyAgeDays: 200, admin: true })
-    await identity(db, sourceId, {
+    const sourceId = await storeSource(db, 'snapshot')
+    const a = await storeIdentity(db, sourceId, { name: 'snap-a', keyAgeDays: 200, admin: true })
+    await storeIdentity(db, sourceId, {
       name: 'snap-b',
       signals: [{ id: 'aws.trust.bedrock', platform: 'bedrock', weight: 0.9, reason: 't', evidence: {} }],
       owner: null,
@@ -584,12 +497,12 @@ describe('edits to what the rules read outside the identities', () => {
 
   it('marks the identities a threshold override names, when it is added, changed or removed', async () => {
     const db = database.current.db
-    const named = await source(db, 'override-by-name')
-    const other = await source(db, 'override-elsewhere')
-    const inNamed = await identity(db, named, { name: 'override-named', keyAgeDays: 60 })
-    const inOther = await identity(db, other, { name: 'override-other', keyAgeDays: 60 })
-    const tagged = await identity(db, other, { name: 'override-tagged', keyAgeDays: 60, tags: { team: 'payments' } })
-    const taggedElse = await identity(db, other, { name: 'override-staging', keyAgeDays: 60, tags: { team: 'search' } })
+    const named = await storeSource(db, 'override-by-name')
+    const other = await storeSource(db, 'override-elsewhere')
+    const inNamed = await storeIdentity(db, named, { name: 'override-named', keyAgeDays: 60 })
+    const inOther = await storeIdentity(db, other, { name: 'override-other', keyAgeDays: 60 })
+    const tagged = await storeIdentity(db, other, { name: 'override-tagged', keyAgeDays: 60, tags: { team: 'payments' } })
+    const taggedElse = await storeIdentity(db, other, { name: 'override-staging', keyAgeDays: 60, tags: { team: 'search' } })
     const ids = [inNamed, inOther, tagged, taggedElse]
     await settled(db)
     expect(await flagged(db, ids)).toEqual([])
@@ -641,10 +554,10 @@ describe('edits to what the rules read outside the identities', () => {
 
   it('reassesses without rewriting the identity row when a threshold change alters nothing for it', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'quiet-change')
-    const unaffected = await identity(db, sourceId, { name: 'quiet-unaffected', keyAgeDays: 10 })
-    const affected = await identity(db, sourceId, { name: 'quiet-affected', keyAgeDays: 60 })
-    const never = await identity(db, sourceId, { name: 'quiet-never-scored', keyAgeDays: 60 })
+    const sourceId = await storeSource(db, 'quiet-change')
+    const unaffected = await storeIdentity(db, sourceId, { name: 'quiet-unaffected', keyAgeDays: 10 })
+    const affected = await storeIdentity(db, sourceId, { name: 'quiet-affected', keyAgeDays: 60 })
+    const never = await storeIdentity(db, sourceId, { name: 'quiet-never-scored', keyAgeDays: 60 })
     await settled(db)
     // One identity of the source has never been scored: it has no score row to mark.
     await db.deleteFrom('identity_scores').where('identity_id', '=', never).execute()
@@ -683,8 +596,8 @@ describe('edits to what the rules read outside the identities', () => {
 
   it('keeps a reassessment mark that a scorer with older settings would clear', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'late-mark')
-    const id = await identity(db, sourceId, { name: 'late-mark-agent', keyAgeDays: 60 })
+    const sourceId = await storeSource(db, 'late-mark')
+    const id = await storeIdentity(db, sourceId, { name: 'late-mark-agent', keyAgeDays: 60 })
     await settled(db)
     // A pass that read the settings before the change writes after the mark: the mark stays, so
     // the next pass applies the new limit.
@@ -720,9 +633,9 @@ describe('edits to what the rules read outside the identities', () => {
 
   it('marks the identities whose owner joins or leaves the departed owners, in any case', async () => {
     const db = database.current.db
-    const sourceId = await source(db, 'departures')
-    const carol = await identity(db, sourceId, { name: 'carol-agent', owner: 'Carol@Example.com' })
-    const dave = await identity(db, sourceId, { name: 'dave-agent', owner: 'dave@example.com' })
+    const sourceId = await storeSource(db, 'departures')
+    const carol = await storeIdentity(db, sourceId, { name: 'carol-agent', owner: 'Carol@Example.com' })
+    const dave = await storeIdentity(db, sourceId, { name: 'dave-agent', owner: 'dave@example.com' })
     const ids = [carol, dave]
     const setDeparted = (value: unknown) =>
       db

@@ -1,77 +1,27 @@
 import { sql, type Kysely } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { json } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
 import { useTestDatabase } from '../test/db.js'
 import { scorePendingIdentities } from './pass.js'
+import { storeIdentity, storeSource } from './testing-db.js'
 import { configuredThreads, splitIdRange } from './threads.js'
 
 const database = useTestDatabase()
 const NOW = new Date('2026-06-01T00:00:00Z')
-const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000)
 
 /** `count` AWS users, every fifth an admin, every third without an owner, keys of growing age. */
 async function seedEstate(db: Kysely<Database>, name: string, count: number): Promise<{ sourceId: string; ids: number[] }> {
-  const { id: sourceId } = await db
-    .insertInto('sources')
-    .values({ provider: 'aws', name, thresholds: json({}) })
-    .returning('id')
-    .executeTakeFirstOrThrow()
+  const sourceId = await storeSource(db, name)
   const ids: number[] = []
-  for (let n = 0; n < count; n += 1) {
-    const admin = n % 5 === 0
-    const { id } = await db
-      .insertInto('identities')
-      .values({
-        source_id: sourceId,
-        provider: 'aws',
-        kind: 'user',
-        external_id: `arn:aws:iam::123456789012:user/${name}-${n}`,
-        display_name: `${name}-${n}`,
-        account_id: '123456789012',
-        created_at: daysAgo(400),
-        last_used_at: daysAgo(n),
-        last_used_known: true,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    ids.push(id)
-    await db
-      .insertInto('credentials')
-      .values({
-        identity_id: id,
-        external_id: `AKIA${name.toUpperCase()}${n}`,
-        type: 'access_key',
-        status: 'active',
-        created_at: daysAgo(30 + n * 10),
-        is_static: true,
-      })
-      .execute()
-    await db
-      .insertInto('entitlements')
-      .values({
-        identity_id: id,
-        action: admin ? '*' : 's3:GetObject',
-        resource: admin ? '*' : 'arn:aws:s3:::reports/*',
-        access_level: admin ? 'admin' : 'read',
-        source_kind: 'managed_policy',
-        source_ref: 'arn:aws:iam::123456789012:policy/p',
-      })
-      .execute()
-    if (n % 3 !== 0)
-      await db
-        .insertInto('identity_owners')
-        .values({
-          identity_id: id,
-          owner_ref: 'alice@example.com',
-          role: 'owner',
-          kind: 'person',
-          source: 'tag',
-          display_name: null,
-          active: null,
-        })
-        .execute()
-  }
+  for (let n = 0; n < count; n += 1)
+    ids.push(
+      await storeIdentity(db, sourceId, {
+        name: `${name}-${n}`,
+        keyAgeDays: 30 + n * 10,
+        admin: n % 5 === 0,
+        owner: n % 3 === 0 ? null : undefined,
+      }),
+    )
   return { sourceId, ids }
 }
 

@@ -103,27 +103,15 @@ describe('leash with bad input', () => {
     }
   })
 
-  it('explains a wrong number of web processes', async () => {
-    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', LEASH_WEB_PROCESSES: 'many' } })
+  it.each([
+    { setting: 'number of web processes', name: 'LEASH_WEB_PROCESSES', value: 'many', example: 'LEASH_WEB_PROCESSES=2' },
+    { setting: 're-evaluation interval', name: 'LEASH_REEVALUATE_HOURS', value: 'daily', example: 'LEASH_REEVALUATE_HOURS=24' },
+    { setting: 'number of scoring threads', name: 'LEASH_SCORING_THREADS', value: 'all', example: 'LEASH_SCORING_THREADS=1' },
+  ])('explains a wrong $setting ($name) before it starts anything', async ({ name, value, example }) => {
+    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', [name]: value } })
     expect(result.code).not.toBe(0)
-    expect(result.stderr).toContain('LEASH_WEB_PROCESSES is "many"')
-    expect(result.stderr).toContain('LEASH_WEB_PROCESSES=2')
-    expectNoStackTrace(result.stderr)
-  })
-
-  it('explains a wrong re-evaluation interval', async () => {
-    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', LEASH_REEVALUATE_HOURS: 'daily' } })
-    expect(result.code).not.toBe(0)
-    expect(result.stderr).toContain('LEASH_REEVALUATE_HOURS is "daily"')
-    expect(result.stderr).toContain('LEASH_REEVALUATE_HOURS=24')
-    expectNoStackTrace(result.stderr)
-  })
-
-  it('explains a wrong number of scoring threads', async () => {
-    const result = await leash(['start', '--port', '0'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', LEASH_SCORING_THREADS: 'all' } })
-    expect(result.code).not.toBe(0)
-    expect(result.stderr).toContain('LEASH_SCORING_THREADS is "all"')
-    expect(result.stderr).toContain('LEASH_SCORING_THREADS=1')
+    expect(result.stderr).toContain(`${name} is "${value}"`)
+    expect(result.stderr).toContain(example)
     expectNoStackTrace(result.stderr)
   })
 
