@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import type { Database } from '../db/schema.js'
+import { describeError, LeashError } from '../cli/errors.js'
 import { useTestDatabase } from '../test/db.js'
 import { scorePendingIdentities } from './pass.js'
 import { storeIdentity, storeSource } from './testing-db.js'
-import { configuredThreads, splitIdRange } from './threads.js'
+import { configuredThreads, reviveError, serializeError, splitIdRange } from './threads.js'
 
 const database = useTestDatabase()
 const NOW = new Date('2026-06-01T00:00:00Z')
@@ -192,5 +193,26 @@ describe('LEASH_SCORING_THREADS', () => {
     expect(configuredThreads('')).toBeLessThanOrEqual(4)
     for (const bad of ['0', '17', '2.5', 'two', '-1'])
       expect(() => configuredThreads(bad)).toThrow(`LEASH_SCORING_THREADS is "${bad}", not a whole number of threads from 1 to 16.`)
+  })
+})
+
+describe('an error crossing from a thread', () => {
+  it('keeps a LeashError with its remedy, and a server error with its code and hint', () => {
+    // A message between threads is a structured clone: only plain data crosses.
+    const cross = (error: unknown) => reviveError(structuredClone(serializeError(error)))
+    const leash = cross(new LeashError('The departed owners setting is not a list.', 'Save it again on the Scoring page.'))
+    expect(leash).toBeInstanceOf(LeashError)
+    expect(describeError(leash)).toBe('The departed owners setting is not a list.\n  → Save it again on the Scoring page.')
+    const server = cross(
+      Object.assign(new Error('deadlock detected'), { code: '40P01', hint: 'See server log for query details.', severity: 'ERROR' }),
+    )
+    expect(server).toMatchObject({
+      message: 'deadlock detected',
+      code: '40P01',
+      hint: 'See server log for query details.',
+      severity: 'ERROR',
+    })
+    expect(server.stack).toContain('(in a scoring thread)')
+    expect(cross('not an Error').message).toBe('not an Error')
   })
 })

@@ -40,7 +40,7 @@ export interface SerializedError {
   name: string
   message: string
   stack?: string
-  /** What the pg driver puts on a server error, kept so the message that reaches the user is as precise. */
+  /** The error's own text fields: what the pg driver puts on a server error, a LeashError's remedy. */
   fields: Record<string, string>
 }
 
@@ -185,17 +185,20 @@ function describeRange(range: IdRange): string {
   return range.throughId === undefined ? `after id ${range.afterId}` : `${range.afterId + 1} to ${range.throughId}`
 }
 
+/** An error as a message can carry it: its text fields (a server error's code and hint, a LeashError's remedy). */
 export function serializeError(error: unknown): SerializedError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), fields: {} }
   const fields: Record<string, string> = {}
-  for (const key of ['code', 'detail', 'hint', 'where', 'schema', 'table', 'column', 'constraint', 'routine'])
-    if (typeof (error as unknown as Record<string, unknown>)[key] === 'string')
-      fields[key] = (error as unknown as Record<string, string>)[key]!
+  for (const [key, value] of Object.entries(error)) if (typeof value === 'string') fields[key] = value
   return { name: error.name, message: error.message, stack: error.stack, fields }
 }
 
-function reviveError(serialized: SerializedError): Error {
-  const error = Object.assign(new Error(serialized.message), serialized.fields)
+/** The error again on this side; a LeashError stays one, so the CLI still prints its remedy. */
+export function reviveError(serialized: SerializedError): Error {
+  const { remedy, ...fields } = serialized.fields
+  const base =
+    serialized.name === 'LeashError' && remedy !== undefined ? new LeashError(serialized.message, remedy) : new Error(serialized.message)
+  const error = Object.assign(base, fields)
   error.name = serialized.name
   if (serialized.stack) error.stack = `${serialized.stack}\n    (in a scoring thread)`
   return error
