@@ -23,19 +23,7 @@ const post = (message: ThreadMessage) => port.postMessage(message)
 const handle = connectDatabase(data.url, { applicationName: data.applicationName })
 try {
   const context = await loadPassContext(handle.db)
-  await scoreRange(
-    handle.db,
-    context,
-    {
-      now: new Date(data.nowMs),
-      batchSize: data.batchSize,
-      dueBefore: data.dueBeforeMs === null ? null : new Date(data.dueBeforeMs),
-      reassess: data.reassess,
-    },
-    data.range,
-    (count) => post({ kind: 'written', count }),
-    stop.signal,
-  )
+  await scoreRange(handle.db, context, data.work, data.range, (count) => post({ kind: 'written', count }), stop.signal)
   post({ kind: 'done' })
 } catch (error) {
   post({ kind: 'failed', error: serializeError(error) })

@@ -22,15 +22,12 @@ export const MIN_IDENTITIES_PER_THREAD = 20_000
 const MAX_THREADS = 16
 const DEFAULT_MAX_THREADS = 4
 
-/** What a thread is given: where the database is, its slice, and the pass it belongs to. */
+/** What a thread is given: where the database is, its slice, and the pass it belongs to (dates survive the structured clone). */
 export interface ThreadData {
   url: string
   applicationName: string
   range: IdRange
-  nowMs: number
-  batchSize: number
-  dueBeforeMs: number | null
-  reassess: boolean
+  work: PendingWork
 }
 
 /** What a thread reports: batches written (for progress), then done or failed. */
@@ -122,21 +119,7 @@ export async function scoreRangesInThreads(
   try {
     await Promise.all([
       scoreRange(db, context, work, own ?? { afterId: 0 }, onWritten, stop.signal).catch(failed),
-      ...others.map((range) =>
-        runThread(
-          {
-            url,
-            applicationName,
-            range,
-            nowMs: work.now.getTime(),
-            batchSize: work.batchSize,
-            dueBeforeMs: work.dueBefore?.getTime() ?? null,
-            reassess: work.reassess,
-          },
-          onWritten,
-          stop.signal,
-        ).catch(failed),
-      ),
+      ...others.map((range) => runThread({ url, applicationName, range, work }, onWritten, stop.signal).catch(failed)),
     ])
   } finally {
     signal?.removeEventListener('abort', forward)
