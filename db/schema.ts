@@ -153,6 +153,13 @@ export interface IdentitiesTable {
   owners_hash: string | null
 }
 
+/** What identity search matches, one row per identity, kept by triggers on identities (docs/decisions/039). */
+export interface IdentitySearchTextTable {
+  identity_id: number
+  /** lower(display_name || E'\n' || external_id) */
+  search_text: string
+}
+
 export interface IdentityOwnersTable {
   identity_id: number
   owner_ref: string
@@ -411,6 +418,7 @@ export interface Database {
   scan_schedule_slots: ScanScheduleSlotsTable
   identities: IdentitiesTable
   identity_owners: IdentityOwnersTable
+  identity_search_text: IdentitySearchTextTable
   credentials: CredentialsTable
   entitlements: EntitlementsTable
   identity_changes: IdentityChangesTable

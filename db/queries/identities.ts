@@ -17,21 +17,50 @@ import {
 type Db = Kysely<Database>
 type IdentityEb = ExpressionBuilder<Database, 'identities'>
 
-/** A filter with its search resolved: key ids (credentials.external_id) become identity ids. */
+/** A filter with its search resolved to identity ids where that is cheap (see prepareIdentityFilter). */
 export interface PreparedFilter extends IdentityFilter {
+  /** Identities whose credential has the searched key id (credentials.external_id). */
   credentialMatches?: number[]
+  /**
+   * Every identity the search matches (name, external id or key id), when they are at most
+   * SEARCH_ID_LIMIT; null when the term matches more, and is then checked row by row.
+   */
+  searchMatches?: number[] | null
 }
 
-/** Resolves the parts of a filter that need a lookup first (key-id search), so the main query stays index-friendly. */
+/**
+ * Up to this many search matches are looked up by id. A term that matches more is common
+ * enough (1 % of a million) that checking each row the main query reads usually fills a page
+ * within a few thousand rows.
+ */
+export const SEARCH_ID_LIMIT = 10_000
+
+/**
+ * Resolves the search of a filter before the main query, so that query stays index-friendly:
+ * key ids (credentials.external_id) and, through the trigram index of identity_search_text,
+ * names and external ids become identity ids. Search text lives in that table of its own so
+ * that scoring, which rewrites every identity row, never touches the trigram index
+ * (docs/decisions/039).
+ */
 export async function prepareIdentityFilter(db: Db, filter: IdentityFilter): Promise<PreparedFilter> {
   if (!filter.q) return filter
-  const rows = await db
-    .selectFrom('credentials')
-    .select('identity_id')
-    .where(sql`lower(external_id)`, '=', filter.q.toLowerCase())
-    .limit(100)
-    .execute()
-  return { ...filter, credentialMatches: [...new Set(rows.map((row) => row.identity_id))] }
+  const [keys, names] = await Promise.all([
+    db.selectFrom('credentials').select('identity_id').where(sql`lower(external_id)`, '=', filter.q.toLowerCase()).limit(100).execute(),
+    db
+      .selectFrom('identity_search_text')
+      .select('identity_id')
+      .where('search_text', 'like', searchPattern(filter.q))
+      .limit(SEARCH_ID_LIMIT + 1)
+      .execute(),
+  ])
+  const credentialMatches = [...new Set(keys.map((row) => row.identity_id))]
+  const searchMatches = names.length > SEARCH_ID_LIMIT ? null : [...new Set([...names.map((row) => row.identity_id), ...credentialMatches])]
+  return { ...filter, credentialMatches, searchMatches }
+}
+
+/** What identity_search_text.search_text (lower(name || E'\n' || external id)) is matched with. */
+function searchPattern(q: string): string {
+  return `%${escapeLike(q.toLowerCase())}%`
 }
 
 function escapeLike(value: string): string {
@@ -48,13 +77,15 @@ export function identityWhere(filter: PreparedFilter) {
     if (filter.status === undefined) and.push(eb('identities.status', '!=', 'gone'))
     else if (filter.status !== 'all') and.push(eb('identities.status', '=', filter.status))
     if (filter.q) {
-      const pattern = `%${escapeLike(filter.q.toLowerCase())}%`
-      // Name and external id (ARN, object id) in one expression: the one trigram index covers both.
-      const or: Expression<SqlBool>[] = [eb(sql`lower(identities.display_name || E'\n' || identities.external_id)`, 'like', pattern)]
-      if (filter.credentialMatches && filter.credentialMatches.length > 0) {
-        or.push(eb('identities.id', 'in', filter.credentialMatches))
+      // One array parameter, however many ids (up to SEARCH_ID_LIMIT).
+      if (filter.searchMatches) and.push(sql<SqlBool>`identities.id = any(${filter.searchMatches}::bigint[])`)
+      else {
+        // A broad term (or a filter not prepared): the same text identity_search_text holds,
+        // checked on each row read; no index, and none needed to fill a page of common matches.
+        const or: Expression<SqlBool>[] = [eb(sql`lower(identities.display_name || E'\n' || identities.external_id)`, 'like', searchPattern(filter.q))]
+        if (filter.credentialMatches && filter.credentialMatches.length > 0) or.push(eb('identities.id', 'in', filter.credentialMatches))
+        and.push(eb.or(or))
       }
-      and.push(eb.or(or))
     }
     if (filter.source) and.push(eb('identities.source_id', '=', filter.source))
     if (filter.provider) and.push(eb('identities.provider', '=', filter.provider))

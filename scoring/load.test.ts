@@ -1,0 +1,89 @@
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../test/db.js'
+import { fetchIdentitiesById, inIdentityAndIdOrder } from './load.js'
+import { storeIdentity, storeSource } from './testing-db.js'
+
+const database = useTestDatabase()
+
+describe('inIdentityAndIdOrder', () => {
+  it('keeps rows already in order as they are', () => {
+    const rows = [
+      ['1', '5', 'a'],
+      ['1', '7', 'b'],
+      ['2', '3', 'c'],
+    ]
+    expect(inIdentityAndIdOrder(rows)).toBe(rows)
+  })
+
+  it('keeps rows whose identities interleave, as long as the rows of each identity come in id order', () => {
+    const rows = [
+      ['1', '5', 'a'],
+      ['2', '6', 'c'],
+      ['1', '105', 'b'],
+      ['2', '106', 'd'],
+    ]
+    expect(inIdentityAndIdOrder(rows)).toBe(rows)
+  })
+
+  it('orders by identity, then by row id, as numbers (9 before 10)', () => {
+    const rows = [
+      ['2', '1', 'd'],
+      ['10', '4', 'e'],
+      ['9', '12', 'b'],
+      ['9', '8', 'a'],
+      ['2', '10', 'c'],
+    ]
+    expect(inIdentityAndIdOrder(rows).map((row) => row[2])).toEqual(['d', 'c', 'a', 'b', 'e'])
+  })
+})
+
+describe('reading a batch', () => {
+  it('gives each identity its credentials and entitlements in id order, wherever an update left the rows', async () => {
+    const { db } = database.current
+    const sourceId = await storeSource(db, 'order')
+    const id = await storeIdentity(db, sourceId, { name: 'ordered' })
+    await db
+      .insertInto('credentials')
+      .values(
+        ['AKIABRAVO', 'AKIACHARLIE'].map((externalId) => ({
+          identity_id: id,
+          external_id: externalId,
+          type: 'access_key',
+          status: 'active',
+          is_static: true,
+        })),
+      )
+      .execute()
+    await db
+      .insertInto('entitlements')
+      .values(
+        [
+          ['sqs:SendMessage', 'write'],
+          ['iam:*', 'admin'],
+        ].map(([action, level]) => ({
+          identity_id: id,
+          action: action!,
+          resource: '*',
+          access_level: level!,
+          source_kind: 'inline_policy',
+          source_ref: 'writer',
+        })),
+      )
+      .execute()
+    // Id order differs from both index orders (external id; access level) and, once an update
+    // has written a new version of the first rows after the others, from physical order.
+    await sql`update credentials set last_used_known = last_used_known where identity_id = ${id} and external_id = ${'AKIAORDERED'}`.execute(
+      db,
+    )
+    await sql`update entitlements set conditional = conditional where identity_id = ${id} and action = ${'s3:GetObject'}`.execute(db)
+    const physical = await sql<{
+      external_id: string
+    }>`select external_id from credentials where identity_id = ${id} order by ctid`.execute(db)
+    expect(physical.rows.map((row) => row.external_id)).toEqual(['AKIABRAVO', 'AKIACHARLIE', 'AKIAORDERED'])
+
+    const [loaded] = await fetchIdentitiesById(db, [id])
+    expect(loaded!.identity.credentials.map((credential) => credential.externalId)).toEqual(['AKIAORDERED', 'AKIABRAVO', 'AKIACHARLIE'])
+    expect(loaded!.identity.entitlements.map((entitlement) => entitlement.action)).toEqual(['s3:GetObject', 'sqs:SendMessage', 'iam:*'])
+  })
+})
