@@ -505,7 +505,10 @@ export function clearIdentitySummaryCache(): void {
  * minute; the page says the counts may be that old.
  */
 export async function identitySummary(db: Db, filter: PreparedFilter, now: number = Date.now()): Promise<{ total: CappedCount; facets: IdentityFacets; cachedAt: Date }> {
-  const key = JSON.stringify(Object.entries(filter).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b)))
+  // Keyed by the filter as the user gave it: the ids its search resolved to follow from `q`, and
+  // can be 10,000 of them.
+  const { credentialMatches: _keys, searchMatches: _matches, ...given } = filter
+  const key = JSON.stringify(Object.entries(given).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b)))
   const hit = summaryCache.get(key)
   if (hit && now - hit.at < SUMMARY_TTL_MS) {
     // Refresh its place in the LRU order.
