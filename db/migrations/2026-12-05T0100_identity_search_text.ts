@@ -13,7 +13,8 @@ import { sql, type Kysely } from 'kysely'
  *
  * Triggers keep the table in step with every writer of `identities`: a statement-level insert
  * trigger (set-based, for ingest's batches), a row-level update trigger that fires only when the
- * name or external id changed, and a statement-level delete trigger.
+ * name or external id changed, and the statement-level delete trigger that already removes an
+ * identity's findings and scores.
  *
  * Frozen: later changes are new files.
  */
@@ -38,10 +39,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       return null;
     end
     $$`.execute(db)
+  // Deleted with the other rows derived from a deleted identity, by the statement-level trigger
+  // of migration 2026-11-22T0200_derived_rows_cascade.
   await sql`
-    create or replace function leash_delete_identity_search_text() returns trigger language plpgsql as $$
+    create or replace function leash_delete_derived_rows() returns trigger language plpgsql as $$
     begin
-      delete from identity_search_text s using deleted_identities d where s.identity_id = d.id;
+      delete from findings f using deleted_identities d where f.identity_id = d.id;
+      delete from identity_scores s using deleted_identities d where s.identity_id = d.id;
+      delete from identity_search_text t using deleted_identities d where t.identity_id = d.id;
       return null;
     end
     $$`.execute(db)
@@ -53,10 +58,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     create trigger identities_update_search_text after update of display_name, external_id on identities
     for each row when (old.display_name is distinct from new.display_name or old.external_id is distinct from new.external_id)
     execute function leash_update_identity_search_text()`.execute(db)
-  await sql`
-    create trigger identities_delete_search_text after delete on identities
-    referencing old table as deleted_identities
-    for each statement execute function leash_delete_identity_search_text()`.execute(db)
   await sql`
     insert into identity_search_text (identity_id, search_text)
     select id, leash_identity_search_text(display_name, external_id) from identities`.execute(db)
