@@ -156,7 +156,7 @@ export interface IdentitiesTable {
 /** What identity search matches, one row per identity, kept by triggers on identities (docs/decisions/039). */
 export interface IdentitySearchTextTable {
   identity_id: number
-  /** lower(display_name || E'\n' || external_id) */
+  /** leash_identity_search_text(display_name, external_id): lower(display_name || E'\n' || external_id) */
   search_text: string
 }
 

@@ -58,7 +58,7 @@ export async function prepareIdentityFilter(db: Db, filter: IdentityFilter): Pro
   return { ...filter, credentialMatches, searchMatches }
 }
 
-/** What identity_search_text.search_text (lower(name || E'\n' || external id)) is matched with. */
+/** What identity_search_text.search_text (leash_identity_search_text(name, external id)) is matched with. */
 function searchPattern(q: string): string {
   return `%${escapeLike(q.toLowerCase())}%`
 }
@@ -80,9 +80,12 @@ export function identityWhere(filter: PreparedFilter) {
       // One array parameter, however many ids (up to SEARCH_ID_LIMIT).
       if (filter.searchMatches) and.push(sql<SqlBool>`identities.id = any(${filter.searchMatches}::bigint[])`)
       else {
-        // A broad term (or a filter not prepared): the same text identity_search_text holds,
-        // checked on each row read; no index, and none needed to fill a page of common matches.
-        const or: Expression<SqlBool>[] = [eb(sql`lower(identities.display_name || E'\n' || identities.external_id)`, 'like', searchPattern(filter.q))]
+        // A broad term (or a filter not prepared): the text identity_search_text holds, made by
+        // the same SQL function (inlined by the planner) and checked on each row read; no index,
+        // and none needed to fill a page of common matches.
+        const or: Expression<SqlBool>[] = [
+          eb(sql`leash_identity_search_text(identities.display_name, identities.external_id)`, 'like', searchPattern(filter.q)),
+        ]
         if (filter.credentialMatches && filter.credentialMatches.length > 0) or.push(eb('identities.id', 'in', filter.credentialMatches))
         and.push(eb.or(or))
       }
