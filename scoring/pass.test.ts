@@ -91,6 +91,50 @@ describe('scoring pass on PostgreSQL', () => {
     expect(reopened).toMatchObject({ id: tooOld.id, status: 'open', resolved_at: null, first_seen_at: again })
   })
 
+  it('gives the identity page the breakdown it wrote: each point traced to a finding, what was left out and why, every signal weighed', async () => {
+    const db = database.current.db
+    const sourceId = await storeSource(db, 'explained')
+    const id = await storeIdentity(db, sourceId, {
+      name: 'support-agent',
+      keyAgeDays: 200,
+      admin: true,
+      signals: [{ id: 'aws.trust.bedrock', platform: 'bedrock', weight: 0.85, reason: 'Trusted by bedrock.amazonaws.com', evidence: {} }],
+      unreadable: [{ field: 'usage', operation: 'iam:GenerateServiceLastAccessedDetails', permission: 'iam:GenerateServiceLastAccessedDetails' }],
+    })
+    await scorePendingIdentities(db, { now: NOW })
+    const tooOld = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
+    await acceptFinding(db, tooOld.id, { until: daysAgo(-30), reason: 'Rotation is booked for next sprint', by: 'lead' }, { now: NOW })
+
+    const detail = (await getIdentityDetail(db, id))!
+    const breakdown = detail.score?.breakdown
+    expect(breakdown).not.toBeNull()
+    const keyOf = (rule: string, subject: string) => `${rule}/${subject}`
+    const withStatus = (status: string) =>
+      detail.findings
+        .filter((f) => f.status === status)
+        .map((f) => keyOf(f.rule_id, f.subject_key))
+        .sort()
+    // Every point of the risk belongs to an open finding, and every open finding is listed.
+    expect(breakdown!.risk).toBe(detail.identity.risk_score)
+    expect(breakdown!.findings.reduce((sum, f) => sum + f.points, 0)).toBe(detail.identity.risk_score)
+    expect(breakdown!.findings.map((f) => keyOf(f.rule, f.subject)).sort()).toEqual(withStatus('open'))
+    expect(breakdown!.findings.find((f) => f.rule === 'privilege_identity_full_admin')!.points).toBeGreaterThan(0)
+    // What was left out: the accepted key and what could not be read, each with its reason.
+    expect(withStatus('unknown').length).toBeGreaterThan(0)
+    expect(breakdown!.excluded.filter((f) => f.reason === 'unknown').map((f) => keyOf(f.rule, f.subject)).sort()).toEqual(withStatus('unknown'))
+    expect(breakdown!.excluded).toContainEqual({ rule: 'credential_age_secret_too_old', subject: 'AKIASUPPORT-AGENT', reason: 'accepted' })
+    expect(breakdown!.exposure).toEqual({ maxAccessLevel: 'admin', isAgent: true, exponent: 2.4 })
+    // The classifier's signals: the connector's with its reason text, Leash's own from the name.
+    expect(detail.agentSignals).toContainEqual({
+      signal: 'aws.trust.bedrock',
+      detail: 'Trusted by bedrock.amazonaws.com',
+      weight: 0.85,
+      counted: true,
+      source: 'connector',
+    })
+    expect(detail.agentSignals).toContainEqual(expect.objectContaining({ signal: 'leash.name.ai_term', source: 'leash', detail: expect.any(String) }))
+  })
+
   it('writes small batches two at a time with the same result as one batch', async () => {
     const db = database.current.db
     const sourceId = await storeSource(db, 'batches')

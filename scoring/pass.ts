@@ -13,6 +13,7 @@ import { sql, type Kysely } from 'kysely'
 import { poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
 import { assessIdentity, findingKey, type Assessment } from './assess.js'
+import { compactBreakdown } from './breakdown.js'
 import {
   fetchIdentitiesById,
   fetchPendingBatch,
@@ -374,37 +375,4 @@ function samePosture(stored: StoredPosture, next: ScoredIdentity, override: 'age
     stored.credentialCount === next.credentialCount &&
     stored.oldestCredentialAt === (next.oldestCredentialAt?.getTime() ?? null)
   )
-}
-
-/**
- * What identity_scores.breakdown stores (docs/scoring.md): the score, every finding's points,
- * what was left out and why, and the classification with its signals. Severity and dimension of
- * a finding come from the rule catalogue; reason texts of connector signals stay in agent_reasons.
- */
-export function compactBreakdown(assessment: Assessment, override: 'agent' | 'not_agent' | null): Record<string, unknown> {
-  const { score, classification } = assessment
-  return {
-    version: score.version,
-    risk: score.risk,
-    dimensions: score.dimensions,
-    exposure: score.exposure,
-    findings: score.findings.map((finding) => ({
-      rule: finding.ruleId,
-      subject: finding.subjectKey,
-      points: finding.riskPoints,
-      dimensionPoints: finding.dimensionPoints,
-    })),
-    excluded: assessment.excluded.map((item) => ({ rule: item.ruleId, subject: item.subjectKey, reason: item.reason })),
-    classification: {
-      isAgent: classification.isAgent,
-      confidence: classification.confidence,
-      platform: classification.platform,
-      override,
-      signals: classification.reasons.map((reason) =>
-        reason.source === 'leash'
-          ? { id: reason.id, weight: reason.weight, counted: reason.counted, source: reason.source, reason: reason.reason }
-          : { id: reason.id, weight: reason.weight, counted: reason.counted, source: reason.source },
-      ),
-    },
-  }
 }

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { appendAuditEvent } from '../../db/audit.js'
 import { getIdentityDetail, type IdentityDetail } from '../../db/queries/identity-detail.js'
 import { identitiesHref } from '../../db/queries/identity-filter.js'
+import type { StoredBreakdown } from '../../scoring/breakdown.js'
 import { rulesById } from '../../scoring/rules/index.js'
 import { scoreIdentities } from '../../scoring/pass.js'
 import { AgentBadge, Badge, OwnerStatusBadge, RiskBadge, SeverityBadge, StatusBadge } from '~/components/badges'
@@ -34,7 +35,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const rules = Object.fromEntries(
     [...new Set([...detail.findings.map((finding) => finding.rule_id), ...breakdownRuleIds(detail.score?.breakdown)])].flatMap((ruleId) => {
       const rule = rulesById.get(ruleId)
-      return rule ? [[ruleId, { title: rule.title, rationale: rule.rationale, remediation: rule.remediation, nhi: rule.nhi, remedyActionId: rule.remedyActionId }]] : []
+      return rule
+        ? [[ruleId, { title: rule.title, dimension: rule.dimension, rationale: rule.rationale, remediation: rule.remediation, nhi: rule.nhi, remedyActionId: rule.remedyActionId }]]
+        : []
     }),
   )
   return {
@@ -44,9 +47,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   }
 }
 
-function breakdownRuleIds(breakdown: unknown): string[] {
-  const findings = (breakdown as { findings?: unknown } | null)?.findings
-  return Array.isArray(findings) ? findings.flatMap((item) => (item && typeof item.ruleId === 'string' ? [item.ruleId as string] : [])) : []
+function breakdownRuleIds(breakdown: StoredBreakdown | null | undefined): string[] {
+  return breakdown ? [...breakdown.findings, ...breakdown.excluded].map((item) => item.rule) : []
 }
 
 const overrideSchema = z.object({
@@ -98,7 +100,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 type Detail = IdentityDetail
-type RuleMeta = { title: string; rationale: string; remediation: { console: string[]; cli: string }; nhi: string; remedyActionId: string | null }
+type RuleMeta = { title: string; dimension: string; rationale: string; remediation: { console: string[]; cli: string }; nhi: string; remedyActionId: string | null }
 
 export default function IdentityPage() {
   const { detail, rules, canClassify } = useLoaderData<typeof loader>()
@@ -173,7 +175,7 @@ export default function IdentityPage() {
         </div>
         <aside className="detail-side">
           <ScorePanel identity={identity} score={detail.score} rules={rules} />
-          <AgentPanel identity={identity} canClassify={canClassify} />
+          <AgentPanel identity={identity} signals={detail.agentSignals} canClassify={canClassify} />
           <OwnerPanel identity={identity} owners={detail.owners} />
           <IdentityActions
             identity={{
@@ -434,8 +436,10 @@ function ScorePanel({ identity, score, rules }: { identity: Detail['identity']; 
     ['credential_age', identity.score_credential_age],
     ['monitoring', identity.score_monitoring],
   ] as const
-  const breakdown = (score?.breakdown ?? {}) as { findings?: { ruleId: string; riskPoints: number; dimension: string }[]; exposure?: { maxAccessLevel: string | null; exponent: number } }
-  const contributions = (breakdown.findings ?? []).filter((item) => item.riskPoints > 0).sort((a, b) => b.riskPoints - a.riskPoints)
+  const breakdown = score?.breakdown ?? null
+  // Findings that carry points, most first; a finding whose share rounds to 0 is still listed below.
+  const contributions = breakdown ? [...breakdown.findings].sort((a, b) => b.points - a.points || a.rule.localeCompare(b.rule)) : []
+  const title = (rule: string) => rules[rule]?.title ?? rule
   return (
     <section className="panel" aria-labelledby="score-heading">
       <h2 id="score-heading">Risk score</h2>
@@ -455,27 +459,58 @@ function ScorePanel({ identity, score, rules }: { identity: Detail['identity']; 
       </ul>
       {contributions.length > 0 ? (
         <>
-          <h3 className="h4">Where the points come from</h3>
-          <ul className="plain small">
+          <h3 className="h4" id="points-heading">
+            Where the points come from
+          </h3>
+          <ul className="plain small" aria-labelledby="points-heading">
             {contributions.map((item) => (
-              <li key={`${item.ruleId}-${item.dimension}`}>
-                <strong>{item.riskPoints}</strong> {rules[item.ruleId]?.title ?? item.ruleId}
+              <li key={`${item.rule}\u0000${item.subject}`}>
+                <strong className="num">{item.points}</strong> {title(item.rule)}
+                {item.subject ? <span className="mono"> · {item.subject}</span> : null}
+                {rules[item.rule] && breakdown ? (
+                  <span className="muted">
+                    {' '}
+                    ({item.dimensionPoints} of {label(rules[item.rule]!.dimension)} {breakdown.dimensions[rules[item.rule]!.dimension as keyof StoredBreakdown['dimensions']]})
+                  </span>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <p className="small muted">
+            These add up to the risk of {breakdown!.risk}: see docs/scoring.md for the formula.
+          </p>
+        </>
+      ) : null}
+      {breakdown && breakdown.excluded.length > 0 ? (
+        <>
+          <h3 className="h4" id="excluded-heading">
+            Left out of the score
+          </h3>
+          <ul className="plain small" aria-labelledby="excluded-heading">
+            {breakdown.excluded.map((item) => (
+              <li key={`${item.rule}\u0000${item.subject}`}>
+                {title(item.rule)}
+                {item.subject ? <span className="mono"> · {item.subject}</span> : null}
+                <span className="muted"> — {item.reason === 'accepted' ? 'accepted as a risk' : 'could not be read'}</span>
               </li>
             ))}
           </ul>
         </>
       ) : null}
-      {breakdown.exposure ? (
+      {breakdown ? (
         <p className="small muted">
-          Exposure: highest access {label(breakdown.exposure.maxAccessLevel, 'none')}, weight ×{breakdown.exposure.exponent}.
+          Exposure: highest access {label(breakdown.exposure.maxAccessLevel, 'none')}
+          {breakdown.exposure.isAgent ? ', an AI agent' : ''}, weight ×{breakdown.exposure.exponent}.
         </p>
+      ) : score ? (
+        <p className="small muted">The stored breakdown of this score is not readable; the next scoring pass writes it again.</p>
       ) : null}
       <p className="small muted">{score ? `Scored ${formatDateTime(score.computedAt)}.` : 'Not scored yet.'}</p>
     </section>
   )
 }
 
-function AgentPanel({ identity, canClassify }: { identity: Detail['identity']; canClassify: boolean }) {
+function AgentPanel({ identity, signals, canClassify }: { identity: Detail['identity']; signals: Detail['agentSignals']; canClassify: boolean }) {
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const saving = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'classify'
@@ -501,17 +536,18 @@ function AgentPanel({ identity, canClassify }: { identity: Detail['identity']; c
           {identity.agent_override_reason ? ` — “${identity.agent_override_reason}”` : ''}. It survives rescans.
         </p>
       ) : null}
-      {identity.agent_reasons.length > 0 ? (
+      {signals.length > 0 ? (
         <>
           <h3 className="h4">Why Leash thinks so</h3>
           <ul className="reasons">
-            {identity.agent_reasons.map((reason, index) => (
+            {signals.map((reason, index) => (
               <li key={index} className={reason.counted ? undefined : 'muted'}>
                 {reason.detail ?? reason.signal}
                 <span className="small muted">
                   {' '}
                   ({reason.signal}
                   {reason.weight !== null ? `, weight ${reason.weight}` : ''}
+                  {reason.source === 'leash' ? ', found by Leash' : reason.source === 'connector' ? ', from the connector' : ''}
                   {reason.counted ? '' : ', not counted'})
                 </span>
               </li>

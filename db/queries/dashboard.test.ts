@@ -247,6 +247,8 @@ describe('identity detail and sources', () => {
     const detail = await getIdentityDetail(database.current.db, seed.showcase.orphanAgent)
     expect(detail?.identity.display_name).toBe('bedrock-support-agent')
     expect(detail?.identity.agent_reasons.map((reason) => reason.detail)).toContain('Trust policy admits bedrock.amazonaws.com')
+    expect(detail?.agentSignals.map((reason) => reason.detail)).toContain('Trust policy admits bedrock.amazonaws.com')
+    expect(detail?.score?.breakdown?.findings.map((f) => f.rule)).toContain('privilege_identity_full_admin')
     expect(detail?.credentials.map((c) => c.external_id)).toEqual(['AKIAEXAMPLESHOWCASE1'])
     expect(detail?.entitlements[0]?.level).toBe('admin')
     expect(detail?.findings.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')

@@ -3,6 +3,7 @@
  * plus the owner hints the Orphans page lists for a page of identities.
  */
 import { sql, type Kysely } from 'kysely'
+import { readStoredBreakdown, type StoredBreakdown } from '../../scoring/breakdown.js'
 import type { ChangeType, Database, Dimension, FindingStatus, Severity } from '../schema.js'
 import { ACCESS_LEVELS } from './identity-filter.js'
 
@@ -19,11 +20,13 @@ export interface AgentReason {
   weight: number | null
   /** False for signals the classifier saw but did not count (look-alike names). */
   counted: boolean
+  /** Who found the signal: the connector, or Leash from normalized data; null when not known. */
+  source: 'connector' | 'leash' | null
 }
 
 /** Reads one stored agent signal (connectors/contract.ts AgentSignal, plus the classifier's `counted`). */
 function toReason(raw: unknown): AgentReason {
-  if (typeof raw === 'string') return { signal: raw, detail: raw, weight: null, counted: true }
+  if (typeof raw === 'string') return { signal: raw, detail: raw, weight: null, counted: true, source: 'connector' }
   const value = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
   const text = (key: string) => (typeof value[key] === 'string' ? (value[key] as string) : null)
   const number = (key: string) => (typeof value[key] === 'number' ? (value[key] as number) : null)
@@ -32,7 +35,25 @@ function toReason(raw: unknown): AgentReason {
     detail: text('reason') ?? text('detail') ?? text('description') ?? text('message'),
     weight: number('weight'),
     counted: value.counted !== false,
+    source: 'connector',
   }
+}
+
+/**
+ * The signals the classifier weighed, as the last scoring pass stored them in the breakdown:
+ * Leash's own with their reasons, the connector's with the reason texts kept in agent_reasons,
+ * each marked counted or not. Before a first pass, the connector's signals alone.
+ */
+function classifierSignals(breakdown: StoredBreakdown | null, connectorReasons: AgentReason[]): AgentReason[] {
+  if (!breakdown) return connectorReasons
+  const connector = new Map(connectorReasons.map((reason) => [reason.signal, reason]))
+  return breakdown.classification.signals.map((signal) => ({
+    signal: signal.id,
+    detail: signal.reason ?? connector.get(signal.id)?.detail ?? null,
+    weight: signal.weight,
+    counted: signal.counted,
+    source: signal.source,
+  }))
 }
 
 export async function getIdentityDetail(db: Db, id: number) {
@@ -135,11 +156,11 @@ export async function getIdentityDetail(db: Db, id: number) {
     }
   }).filter((group) => group.total > 0)
 
+  const agentReasons = (Array.isArray(identity.agent_reasons) ? identity.agent_reasons : []).map(toReason)
+  const breakdown = score ? readStoredBreakdown(score.breakdown) : null
   return {
-    identity: {
-      ...identity,
-      agent_reasons: (Array.isArray(identity.agent_reasons) ? identity.agent_reasons : []).map(toReason),
-    },
+    identity: { ...identity, agent_reasons: agentReasons },
+    agentSignals: classifierSignals(breakdown, agentReasons),
     owners,
     credentials,
     entitlements: levels,
@@ -152,7 +173,7 @@ export async function getIdentityDetail(db: Db, id: number) {
       severity: finding.severity as Severity,
       status: finding.status as FindingStatus,
     })),
-    score: score ? { riskScore: score.risk_score, breakdown: score.breakdown, computedAt: score.computed_at } : null,
+    score: score ? { riskScore: score.risk_score, breakdown, computedAt: score.computed_at } : null,
     changes: changes.map((change) => ({ ...change, change_type: change.change_type as ChangeType })),
   }
 }

@@ -133,6 +133,7 @@ test('An identity page explains the agent, owner, credentials, entitlements and 
   await expect(page.getByRole('link', { name: /Open in the AWS console/ })).toHaveAttribute('href', /console\.aws\.amazon\.com/)
   await expect(page.getByText('Trust policy admits bedrock.amazonaws.com')).toBeVisible()
   await expect(page.getByRole('region', { name: /Findings/ }).getByText('Identity has full administrator rights', { exact: true })).toBeVisible()
+  await expect(page.getByRole('list', { name: 'Where the points come from' }).getByText('Identity has full administrator rights')).toBeVisible()
   // Evidence keeps dates; the page gives their age as it is read (412 days: "14 months ago").
   const tooOld = page.getByRole('region', { name: /Findings/ }).locator('details', { hasText: 'Key or secret older than the limit' })
   await tooOld.locator('summary').click()

@@ -151,6 +151,23 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   // The Sources page labels them as demo sources.
   await page.goto('/sources')
   for (const source of sources) await expect(page.getByRole('heading', { name: source.name })).toBeVisible()
+
+  // The riskiest agent's page traces its score, as the scoring pass stored it, to its findings.
+  const riskiest = await database.db
+    .selectFrom('identities')
+    .innerJoin('identity_scores', 'identity_scores.identity_id', 'identities.id')
+    .select(['identities.id', 'identities.risk_score'])
+    .where('identities.is_agent', '=', true)
+    .orderBy('identities.risk_score', 'desc')
+    .orderBy('identities.id')
+    .executeTakeFirstOrThrow()
+  await page.goto(`/identities/${riskiest.id}`)
+  const points = page.getByRole('list', { name: 'Where the points come from' })
+  await expect(points.getByRole('listitem').first()).toBeVisible()
+  const shares = (await points.getByRole('listitem').locator('strong').allTextContents()).map(Number)
+  expect(shares.reduce((sum, share) => sum + share, 0)).toBe(riskiest.risk_score)
+  await expect(page.getByText(`These add up to the risk of ${riskiest.risk_score}`)).toBeVisible()
+  await expect(page.getByText(/, found by Leash/).or(page.getByText(/, from the connector/)).first()).toBeVisible()
 })
 
 test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({
