@@ -69,9 +69,31 @@ export function isLookAlikeName(name: string): boolean {
   return LOOK_ALIKE.test(name)
 }
 
+/** The second part of a signal id (`aws.trust.bedrock` → `trust`), or the id when it has one part. */
 function familyOf(signal: AgentSignal): string {
-  const parts = signal.id.split('.')
-  return (parts.length >= 2 ? parts[1] : parts[0]) ?? signal.id
+  const id = signal.id
+  const first = id.indexOf('.')
+  if (first < 0) return id
+  const second = id.indexOf('.', first + 1)
+  return id.slice(first + 1, second < 0 ? id.length : second)
+}
+
+/**
+ * The platform of the first LLM_ACTIONS pattern an action matches, or null. An estate grants
+ * the same few hundred actions over and over, so answers are kept (bounded, emptied when full)
+ * instead of running six patterns per entitlement of every identity.
+ */
+const llmPlatformCache = new Map<string, AgentPlatform | null>()
+const LLM_PLATFORM_CACHE_LIMIT = 10_000
+
+function llmPlatformOf(action: string): AgentPlatform | null {
+  let platform = llmPlatformCache.get(action)
+  if (platform === undefined) {
+    platform = LLM_ACTIONS.find(({ pattern }) => pattern.test(action))?.platform ?? null
+    if (llmPlatformCache.size >= LLM_PLATFORM_CACHE_LIMIT) llmPlatformCache.clear()
+    llmPlatformCache.set(action, platform)
+  }
+  return platform
 }
 
 function platformOf(value: unknown): AgentPlatform | null {
@@ -108,13 +130,10 @@ export function deriveSignals(input: ClassificationInput): AgentSignal[] {
   const llmActions: string[] = []
   let llmPlatform: AgentPlatform | null = null
   for (const entitlement of input.entitlements) {
-    for (const { pattern, platform } of LLM_ACTIONS) {
-      if (pattern.test(entitlement.action)) {
-        if (llmActions.length < 10 && !llmActions.includes(entitlement.action)) llmActions.push(entitlement.action)
-        llmPlatform ??= platform
-        break
-      }
-    }
+    const platform = llmPlatformOf(entitlement.action)
+    if (platform === null) continue
+    if (llmActions.length < 10 && !llmActions.includes(entitlement.action)) llmActions.push(entitlement.action)
+    llmPlatform ??= platform
   }
   if (llmActions.length > 0) {
     derived.push({

@@ -5,9 +5,9 @@ import type { Database } from '../db/schema.js'
 import { useTestDatabase } from '../test/db.js'
 import type { Kysely } from 'kysely'
 import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
-import { planBatch, scoreIdentities, scorePendingIdentities } from './pass.js'
+import { planAndEncode, planBatch, scoreIdentities, scorePendingIdentities } from './pass.js'
 import { fetchIdentitiesById, loadPassContext } from './load.js'
-import { writeBatch } from './write.js'
+import { encodeBatch, writeBatch, type EncodedBatch } from './write.js'
 import { markRecordedScopeChanges } from './scope-changes.js'
 import { pruneSnapshots, takePostureSnapshot } from './snapshots.js'
 import { getIdentityDetail } from '../db/queries/identity-detail.js'
@@ -133,6 +133,38 @@ describe('scoring pass on PostgreSQL', () => {
       source: 'connector',
     })
     expect(detail.agentSignals).toContainEqual(expect.objectContaining({ signal: 'leash.name.ai_term', source: 'leash', detail: expect.any(String) }))
+  })
+
+  it('encodes row by row exactly what a collected plan encodes, first pass and later ones', async () => {
+    const db = database.current.db
+    const sourceId = await storeSource(db, 'streamed')
+    const ids: number[] = []
+    for (let n = 0; n < 12; n++) {
+      ids.push(await storeIdentity(db, sourceId, { name: `streamed-${n}`, keyAgeDays: 20 + n * 30, admin: n % 4 === 0, owner: n % 3 ? undefined : null }))
+    }
+    const context = await loadPassContext(db)
+    const text = (batch: EncodedBatch) => ({
+      ...batch,
+      newFindings: Buffer.concat(batch.newFindings.chunks()).toString(),
+      seenFindings: Buffer.concat(batch.seenFindings.chunks()).toString(),
+      scores: Buffer.concat(batch.scores.chunks()).toString(),
+      identities: Buffer.concat(batch.identities.chunks()).toString(),
+    })
+    const compare = async (now: Date) => {
+      const loaded = () => fetchIdentitiesById(db, ids)
+      const streamed = text(planAndEncode(await loaded(), context, now))
+      expect(streamed).toEqual(text(encodeBatch(planBatch(await loaded(), context, now), now, context.settingsReadAt)))
+      return streamed
+    }
+    const first = await compare(NOW)
+    expect(first.newFindings.split('\n').length).toBeGreaterThan(12)
+    await scorePendingIdentities(db, { now: NOW })
+    // Two months on: keys pass their limits, so findings are both new and seen again.
+    await db.updateTable('identities').set({ needs_scoring: true }).where('id', 'in', ids.slice(0, 6)).execute()
+    await db.updateTable('credentials').set({ last_used_at: daysAgo(80) }).where('identity_id', 'in', ids.slice(6)).execute()
+    const later = await compare(daysAgo(-60))
+    expect(later.newFindings.length).toBeGreaterThan(0)
+    expect(later.rescoredIds.length + later.touchedScoreIds.length).toBe(12)
   })
 
   it('writes small batches two at a time with the same result as one batch', async () => {

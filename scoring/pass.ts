@@ -26,7 +26,17 @@ import {
 import { reevaluationIntervalMs } from './reevaluation.js'
 import { markRecordedScopeChanges } from './scope-changes.js'
 import { scoreRangesInThreads, splitIdRange, threadsFor } from './threads.js'
-import { encodeBatch, writeEncodedBatch, type BatchPlan, type EncodedBatch, type FindingRow, type ScoredIdentity } from './write.js'
+import {
+  BatchEncoder,
+  collectInto,
+  emptyPlan,
+  writeEncodedBatch,
+  type BatchPlan,
+  type EncodedBatch,
+  type FindingRow,
+  type PlanSink,
+  type ScoredIdentity,
+} from './write.js'
 
 export const BATCH_SIZE = 2000
 
@@ -229,13 +239,25 @@ export async function scoreIdentities(
   return { scored }
 }
 
-/** A batch's plan, encoded at once so its objects die young (docs/decisions/032). */
-function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date): EncodedBatch {
-  return encodeBatch(planBatch(batch, context, now), now, context.settingsReadAt)
+/**
+ * A batch's plan, encoded row by row as it is made, so its objects die young
+ * (docs/decisions/032 and 040).
+ */
+export function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date): EncodedBatch {
+  const encoder = new BatchEncoder(now, context.settingsReadAt)
+  planInto(batch, context, now, encoder)
+  return encoder.finish()
 }
 
+/** What a batch writes, collected (for tests and callers that inspect it). */
 export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
-  const plan: BatchPlan = { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
+  const plan = emptyPlan()
+  planInto(batch, context, now, collectInto(plan))
+  return plan
+}
+
+/** Assesses each identity of a batch and hands what must be written to `sink`. */
+function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink: PlanSink): void {
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded
@@ -274,21 +296,20 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
         stored!.delete(key!)
         row.evidenceJson = JSON.stringify(finding.evidence)
         // Updated by id, never inserted: it needs no lock on the identity (SEEN_FINDING_UPDATE).
-        if (!unchangedFinding(existing, row, nowMs)) plan.seenFindings.push({ ...row, id: existing.id })
+        if (!unchangedFinding(existing, row, nowMs)) sink.seenFinding({ ...row, id: existing.id })
       } else {
-        plan.newFindings.push(row)
+        sink.newFinding(row)
         inserts = true
       }
     }
     // Stored findings not produced this time are resolved (unless they already are).
-    for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') plan.resolveIds.push(existing.id)
+    for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') sink.resolve(existing.id)
     const { classification, ownership, score } = assessment
     const breakdown = compactBreakdown(assessment, identity.agentOverride)
     const breakdownJson = JSON.stringify(breakdown)
-    if (loaded.scoredBefore && loaded.storedBreakdown === breakdownJson) plan.touchedScoreIds.push(identity.id)
+    if (loaded.scoredBefore && loaded.storedBreakdown === breakdownJson) sink.touchScore(identity.id)
     else {
-      plan.scores.push({ identityId: identity.id, risk: score.risk, breakdown, breakdownJson })
-      if (loaded.scoredBefore) plan.rescoredIds.push(identity.id)
+      sink.score({ identityId: identity.id, risk: score.risk, breakdown, breakdownJson }, loaded.scoredBefore)
       inserts = true
     }
     const primary = ownership.primary
@@ -317,9 +338,9 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
     // in every index (docs/decisions/035). The identity update is what locks the row against a
     // concurrent delete, so an identity whose rows are inserted is always updated.
     const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
-    if (!quiet) plan.identities.push(posture)
+    if (!quiet) sink.identity(posture)
     if (changedClassification) {
-      plan.changes.push({
+      sink.change({
         identityId: identity.id,
         sourceId: identity.sourceId,
         details: {
@@ -332,7 +353,6 @@ export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Da
       })
     }
   }
-  return plan
 }
 
 /**

@@ -242,38 +242,88 @@ const CHANGES_INSERT = `
   where exists (select 1 from identities i where i.id = x.i)`
 
 /**
- * Turns a plan into what goes over the wire. Synchronous, so the plan's objects die young.
- * `settingsReadAt`: see EncodedBatch.
+ * Where planning a batch puts what it decided, one row at a time: a BatchPlan that collects
+ * the rows (for tests and callers that look at them), or a BatchEncoder that turns each into
+ * COPY text at once, so a finding's objects die while the next identity is assessed instead of
+ * waiting for the whole batch in the young generation (docs/decisions/040).
  */
-export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infinity'): EncodedBatch {
-  const stamp = now.toISOString()
-  const findings = (rows: FindingRow[], withId: boolean): CopyBuffer => {
-    const buffer = new CopyBuffer()
-    for (const f of rows) {
-      const fields = [
-        String(f.identityId),
-        copyField(f.credentialId),
-        copyField(f.subjectKey),
-        f.ruleId,
-        f.dimension,
-        f.severity,
-        copyField(f.nhi),
-        f.status,
-        f.evidenceJson === undefined ? copyJson(f.evidence) : copyJsonText(f.evidenceJson),
-        stamp,
-        stamp,
-      ]
-      if (withId) fields.unshift(String((f as FindingRow & { id: number }).id))
-      buffer.row(fields)
-    }
-    return buffer
+export interface PlanSink {
+  newFinding(row: FindingRow): void
+  seenFinding(row: FindingRow & { id: number }): void
+  resolve(findingId: number): void
+  score(score: BatchPlan['scores'][number], scoredBefore: boolean): void
+  touchScore(identityId: number): void
+  identity(posture: ScoredIdentity): void
+  change(change: BatchPlan['changes'][number]): void
+}
+
+export function emptyPlan(): BatchPlan {
+  return { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
+}
+
+/** A sink that collects the rows into `plan`. */
+export function collectInto(plan: BatchPlan): PlanSink {
+  return {
+    newFinding: (row) => plan.newFindings.push(row),
+    seenFinding: (row) => plan.seenFindings.push(row),
+    resolve: (id) => plan.resolveIds.push(id),
+    score: (score, scoredBefore) => {
+      plan.scores.push(score)
+      if (scoredBefore) plan.rescoredIds.push(score.identityId)
+    },
+    touchScore: (id) => plan.touchedScoreIds.push(id),
+    identity: (posture) => plan.identities.push(posture),
+    change: (change) => plan.changes.push(change),
   }
-  const scores = new CopyBuffer()
-  for (const s of plan.scores)
-    scores.row([String(s.identityId), String(s.risk), s.breakdownJson === undefined ? copyJson(s.breakdown) : copyJsonText(s.breakdownJson), stamp])
-  const identities = new CopyBuffer()
-  for (const i of plan.identities) {
-    identities.row([
+}
+
+/**
+ * Encodes a batch row by row into COPY text and id lists. `settingsReadAt`: see EncodedBatch.
+ */
+export class BatchEncoder implements PlanSink {
+  private readonly stamp: string
+  private readonly batch: EncodedBatch
+  private readonly changes: { i: number; s: string; d: Record<string, unknown> }[] = []
+
+  constructor(now: Date, settingsReadAt = '-infinity') {
+    this.stamp = now.toISOString()
+    this.batch = {
+      newFindings: new CopyBuffer(),
+      seenFindings: new CopyBuffer(),
+      resolveIds: [],
+      scores: new CopyBuffer(),
+      rescoredIds: [],
+      touchedScoreIds: [],
+      identities: new CopyBuffer(),
+      changes: null,
+      settingsReadAt,
+    }
+  }
+
+  newFinding(row: FindingRow): void {
+    this.batch.newFindings.line(this.findingLine(row))
+  }
+
+  seenFinding(row: FindingRow & { id: number }): void {
+    this.batch.seenFindings.line(`${row.id}\t${this.findingLine(row)}`)
+  }
+
+  resolve(findingId: number): void {
+    this.batch.resolveIds.push(findingId)
+  }
+
+  score(score: BatchPlan['scores'][number], scoredBefore: boolean): void {
+    const json = score.breakdownJson === undefined ? copyJson(score.breakdown) : copyJsonText(score.breakdownJson)
+    this.batch.scores.line(`${score.identityId}\t${score.risk}\t${json}\t${this.stamp}`)
+    if (scoredBefore) this.batch.rescoredIds.push(score.identityId)
+  }
+
+  touchScore(identityId: number): void {
+    this.batch.touchedScoreIds.push(identityId)
+  }
+
+  identity(i: ScoredIdentity): void {
+    this.batch.identities.row([
       String(i.id),
       i.xmin,
       copyField(i.classifiedIsAgent),
@@ -293,18 +343,39 @@ export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infin
       copyField(i.oldestCredentialAt),
     ])
   }
-  return {
-    newFindings: findings(plan.newFindings, false),
-    seenFindings: findings(plan.seenFindings, true),
-    resolveIds: plan.resolveIds,
-    scores,
-    rescoredIds: plan.rescoredIds,
-    touchedScoreIds: plan.touchedScoreIds,
-    identities,
-    changes:
-      plan.changes.length > 0 ? JSON.stringify(plan.changes.map((c) => ({ i: c.identityId, s: c.sourceId, d: c.details }))) : null,
-    settingsReadAt,
+
+  change(change: BatchPlan['changes'][number]): void {
+    this.changes.push({ i: change.identityId, s: change.sourceId, d: change.details })
   }
+
+  finish(): EncodedBatch {
+    if (this.changes.length > 0) this.batch.changes = JSON.stringify(this.changes)
+    return this.batch
+  }
+
+  /** FINDING_COLUMNS of one finding, tab-separated. */
+  private findingLine(f: FindingRow): string {
+    const evidence = f.evidenceJson === undefined ? copyJson(f.evidence) : copyJsonText(f.evidenceJson)
+    return (
+      `${f.identityId}\t${copyField(f.credentialId)}\t${copyField(f.subjectKey)}\t${f.ruleId}\t${f.dimension}\t${f.severity}\t` +
+      `${copyField(f.nhi)}\t${f.status}\t${evidence}\t${this.stamp}\t${this.stamp}`
+    )
+  }
+}
+
+/** Turns a collected plan into what goes over the wire. `settingsReadAt`: see EncodedBatch. */
+export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infinity'): EncodedBatch {
+  const encoder = new BatchEncoder(now, settingsReadAt)
+  for (const row of plan.newFindings) encoder.newFinding(row)
+  for (const row of plan.seenFindings) encoder.seenFinding(row)
+  for (const id of plan.resolveIds) encoder.resolve(id)
+  for (const score of plan.scores) encoder.score(score, false)
+  for (const id of plan.touchedScoreIds) encoder.touchScore(id)
+  for (const posture of plan.identities) encoder.identity(posture)
+  for (const change of plan.changes) encoder.change(change)
+  const encoded = encoder.finish()
+  encoded.rescoredIds.push(...plan.rescoredIds)
+  return encoded
 }
 
 /** Writes one batch; COPY first, upserts if a concurrent scorer got there first. */

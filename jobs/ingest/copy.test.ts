@@ -31,7 +31,7 @@ describe('COPY text fields', () => {
     expect(copyJson(undefined)).toBe('null')
   })
 
-  it('a buffer keeps every row, in order, in chunks of about 1 MB', () => {
+  it('a buffer keeps every row, in order, as UTF-8 in chunks of at most 1 MB', () => {
     const buffer = new CopyBuffer()
     const lines = Array.from({ length: 5000 }, (_, index) => `${index}\t${'x'.repeat(500)}`)
     for (const line of lines.slice(0, 2500)) buffer.line(line)
@@ -39,9 +39,21 @@ describe('COPY text fields', () => {
     for (const line of lines.slice(2501)) buffer.line(line)
     const chunks = buffer.chunks()
     expect(buffer.length).toBe(5000)
-    expect(chunks.length).toBe(3)
-    for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true)
-    expect(chunks.join('')).toBe(lines.join('\n') + '\n')
+    // A first chunk of 64 KB, then chunks of 1 MB: 2.5 MB of rows.
+    expect(chunks.length).toBe(4)
+    for (const chunk of chunks) {
+      expect(chunk.length).toBeLessThanOrEqual(1 << 20)
+      expect(chunk.at(-1)).toBe(0x0a)
+    }
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(lines.join('\n') + '\n')
+  })
+
+  it('a buffer encodes text beyond ASCII and a row larger than a chunk', () => {
+    const buffer = new CopyBuffer()
+    const rows = ['é\t😀', 'ü'.repeat(700_000), '中文\t\\N']
+    for (const row of rows) buffer.line(row)
+    expect(Buffer.concat(buffer.chunks()).toString('utf8')).toBe(rows.join('\n') + '\n')
+    expect(new CopyBuffer().chunks()).toEqual([])
   })
 })
 

@@ -51,19 +51,21 @@ export function copyJsonText(text: string): string {
   return text.includes('\\') ? text.replaceAll('\\', '\\\\') : text
 }
 
-/** About how much COPY text goes into one string, and one write to the connection. */
-const CHUNK_CHARS = 1 << 20
+/** How many bytes of COPY text go into one chunk, and one write to the connection. */
+const CHUNK_BYTES = 1 << 20
+/** A buffer's first chunk is smaller: most batches of a quiet pass write little or nothing. */
+const FIRST_CHUNK_BYTES = 64 << 10
 
 /**
- * Collects rows as COPY text, joined into chunks of about 1 MB as they come. A batch waiting
- * to be sent is then a few large strings rather than one small string per row: the young
- * generation of the garbage collector copies every small object still alive each time it
- * runs, so many small strings held across a write cost far more than a few large ones.
+ * Collects rows as COPY text, encoded to UTF-8 as they come into chunks of up to 1 MB. A batch
+ * waiting to be sent is then a few buffers outside the JavaScript heap, not thousands of small
+ * strings that every young-generation collection would copy, and nothing is joined or encoded
+ * again on the way to the socket (docs/decisions/032 and 040).
  */
 export class CopyBuffer {
-  private readonly done: string[] = []
-  private pending: string[] = []
-  private pendingChars = 0
+  private readonly done: Buffer[] = []
+  private chunk: Buffer | null = null
+  private used = 0
   private rows = 0
 
   row(fields: string[]): void {
@@ -72,27 +74,35 @@ export class CopyBuffer {
 
   /** One row already in COPY text format (fields escaped, tab-separated, no newline). */
   line(text: string): void {
-    this.pending.push(text)
-    this.pendingChars += text.length + 1
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit; the newline takes one more.
+    const most = text.length * 3 + 1
+    if (this.chunk === null || this.used + most > this.chunk.length) this.next(most)
+    const chunk = this.chunk!
+    this.used += chunk.write(text, this.used, 'utf8')
+    chunk[this.used++] = 0x0a
     this.rows += 1
-    if (this.pendingChars >= CHUNK_CHARS) this.flush()
   }
 
   get length(): number {
     return this.rows
   }
 
-  /** The rows as newline-terminated chunks of COPY text. */
-  chunks(): string[] {
-    this.flush()
+  /** The rows as newline-terminated chunks of UTF-8 COPY text. */
+  chunks(): Buffer[] {
+    this.close()
     return this.done
   }
 
-  private flush(): void {
-    if (this.pending.length === 0) return
-    this.done.push(this.pending.join('\n') + '\n')
-    this.pending = []
-    this.pendingChars = 0
+  private next(atLeast: number): void {
+    this.close()
+    const size = this.done.length === 0 && atLeast <= FIRST_CHUNK_BYTES ? FIRST_CHUNK_BYTES : Math.max(CHUNK_BYTES, atLeast)
+    this.chunk = Buffer.allocUnsafe(size)
+  }
+
+  private close(): void {
+    if (this.chunk !== null && this.used > 0) this.done.push(this.chunk.subarray(0, this.used))
+    this.chunk = null
+    this.used = 0
   }
 }
 
