@@ -78,24 +78,6 @@ function familyOf(signal: AgentSignal): string {
   return id.slice(first + 1, second < 0 ? id.length : second)
 }
 
-/**
- * The platform of the first LLM_ACTIONS pattern an action matches, or null. An estate grants
- * the same few hundred actions over and over, so answers are kept (bounded, emptied when full)
- * instead of running six patterns per entitlement of every identity.
- */
-const llmPlatformCache = new Map<string, AgentPlatform | null>()
-const LLM_PLATFORM_CACHE_LIMIT = 10_000
-
-function llmPlatformOf(action: string): AgentPlatform | null {
-  let platform = llmPlatformCache.get(action)
-  if (platform === undefined) {
-    platform = LLM_ACTIONS.find(({ pattern }) => pattern.test(action))?.platform ?? null
-    if (llmPlatformCache.size >= LLM_PLATFORM_CACHE_LIMIT) llmPlatformCache.clear()
-    llmPlatformCache.set(action, platform)
-  }
-  return platform
-}
-
 function platformOf(value: unknown): AgentPlatform | null {
   return typeof value === 'string' && (AGENT_PLATFORMS as readonly string[]).includes(value) ? (value as AgentPlatform) : null
 }
@@ -130,10 +112,13 @@ export function deriveSignals(input: ClassificationInput): AgentSignal[] {
   const llmActions: string[] = []
   let llmPlatform: AgentPlatform | null = null
   for (const entitlement of input.entitlements) {
-    const platform = llmPlatformOf(entitlement.action)
-    if (platform === null) continue
-    if (llmActions.length < 10 && !llmActions.includes(entitlement.action)) llmActions.push(entitlement.action)
-    llmPlatform ??= platform
+    for (const { pattern, platform } of LLM_ACTIONS) {
+      if (pattern.test(entitlement.action)) {
+        if (llmActions.length < 10 && !llmActions.includes(entitlement.action)) llmActions.push(entitlement.action)
+        llmPlatform ??= platform
+        break
+      }
+    }
   }
   if (llmActions.length > 0) {
     derived.push({

@@ -4,7 +4,7 @@
  * scan never writes (agent_override*, findings.accepted_*), so a rescan cannot undo them.
  * The app records these decisions in the audit log; these functions change the data and rescore.
  */
-import { sql, type Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { LeashError } from '../cli/errors.js'
 import type { Database, Finding } from '../db/schema.js'
 import { scoreIdentities } from './pass.js'
@@ -77,11 +77,17 @@ export async function setAgentOverride(
   return updated
 }
 
+/**
+ * Writes what a decision on a finding changed in the caller's record (the app's audit trail),
+ * inside the transaction that makes the change: if the record cannot be written, nothing is.
+ */
+export type RecordFindingDecision = (trx: Transaction<Database>, change: { before: Finding; after: Finding }) => Promise<void>
+
 export async function acceptFinding(
   db: Kysely<Database>,
   findingId: number,
   acceptance: { until: Date; reason: string; by: string },
-  options: { now?: Date } = {},
+  options: { now?: Date; record?: RecordFindingDecision } = {},
 ): Promise<Finding> {
   const now = options.now ?? new Date()
   if (!(acceptance.until instanceof Date) || Number.isNaN(acceptance.until.getTime())) {
@@ -99,30 +105,38 @@ export async function acceptFinding(
   if (!acceptance.reason.trim())
     throw new LeashError('Accepting a risk needs a reason.', 'Say why the risk is acceptable and what limits it.')
   if (!acceptance.by.trim()) throw new LeashError('Accepting a risk needs the person who accepts it.', 'Pass the user name as "by".')
-  const finding = await db
-    .updateTable('findings')
-    .set({ status: 'accepted', accepted_until: acceptance.until, accepted_reason: acceptance.reason.trim(), accepted_by: acceptance.by })
-    .where('id', '=', findingId)
-    .where('status', 'in', ['open', 'unknown', 'accepted'])
-    .returningAll()
-    .executeTakeFirst()
-  if (!finding) {
-    const existing = await db.selectFrom('findings').select('status').where('id', '=', findingId).executeTakeFirst()
-    if (!existing)
+  const finding = await db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('findings').selectAll().where('id', '=', findingId).forUpdate().executeTakeFirst()
+    if (!before)
       throw new LeashError(`Finding ${findingId} does not exist.`, 'Reload the page: it may have been removed with its identity.')
-    throw new LeashError(`Finding ${findingId} is already resolved.`, 'Nothing to accept: its condition no longer holds.')
-  }
+    if (before.status === 'resolved') throw new LeashError(`Finding ${findingId} is already resolved.`, 'Nothing to accept: its condition no longer holds.')
+    const after = await trx
+      .updateTable('findings')
+      .set({ status: 'accepted', accepted_until: acceptance.until, accepted_reason: acceptance.reason.trim(), accepted_by: acceptance.by })
+      .where('id', '=', findingId)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    await options.record?.(trx, { before, after })
+    return after
+  })
   await scoreIdentities(db, [finding.identity_id], { now })
   return finding
 }
 
 /** Ends an acceptance early: the finding counts again from the next score (done now). */
-export async function revokeAcceptance(db: Kysely<Database>, findingId: number, options: { now?: Date } = {}): Promise<void> {
-  const result = await sql<{ identity_id: number }>`
-    update findings set status = 'open', accepted_until = null where id = ${findingId} and status = 'accepted' returning identity_id`.execute(
-    db,
-  )
-  const row = result.rows[0]
-  if (!row) throw new LeashError(`Finding ${findingId} is not an accepted risk.`, 'Reload the page to see its current state.')
-  await scoreIdentities(db, [row.identity_id], { now: options.now })
+export async function revokeAcceptance(db: Kysely<Database>, findingId: number, options: { now?: Date; record?: RecordFindingDecision } = {}): Promise<void> {
+  const identityId = await db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('findings').selectAll().where('id', '=', findingId).forUpdate().executeTakeFirst()
+    if (!before || before.status !== 'accepted')
+      throw new LeashError(`Finding ${findingId} is not an accepted risk.`, 'Reload the page to see its current state.')
+    const after = await trx
+      .updateTable('findings')
+      .set({ status: 'open', accepted_until: null })
+      .where('id', '=', findingId)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    await options.record?.(trx, { before, after })
+    return after.identity_id
+  })
+  await scoreIdentities(db, [identityId], { now: options.now })
 }

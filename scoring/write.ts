@@ -10,9 +10,9 @@
  * the batch is then rolled back and written again with upserts from staging tables, which are
  * correct whatever else is written meanwhile.
  *
- * A plan is encoded to COPY text as soon as it is made (encodeBatch), before it waits for a
- * connection: a batch in flight is then a few large strings, not tens of thousands of small
- * objects that every young-generation collection would copy (docs/decisions/032).
+ * A batch is encoded to COPY text row by row as the pass decides it (BatchEncoder), before it
+ * waits for a connection: a batch in flight is then a few buffers, not tens of thousands of
+ * small objects that every young-generation collection would copy (docs/decisions/032, 040).
  */
 import type pg from 'pg'
 import { copyField, copyJson, copyJsonText, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'

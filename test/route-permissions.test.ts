@@ -40,6 +40,8 @@ interface Fixtures {
   othersClaimId: string
   /** A second pending revocation that no test approves, for the API-token case. */
   pendingRevocationId: string
+  /** An open finding of `identityId`, for accepting the risk. */
+  findingId: number
 }
 
 interface RouteSpec {
@@ -62,7 +64,15 @@ const ROUTES: Record<string, RouteSpec> = {
   'identities.$id': {
     loader: needs('read:identity:any'),
     params: (f) => ({ id: String(f.identityId) }),
-    action: { classify: { access: needs('update:classification:any'), form: () => ({ decision: 'agent', reason: 'route permission test' }) } },
+    action: {
+      classify: { access: needs('update:classification:any'), form: () => ({ decision: 'agent', reason: 'route permission test' }) },
+      // Owners may decide on the findings of identities they answer for; the fixture identity is not theirs.
+      'accept-risk': {
+        access: needs('update:finding:any'),
+        form: (f) => ({ findingId: String(f.findingId), until: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), reason: 'route permission test' }),
+      },
+      'end-acceptance': { access: needs('update:finding:any'), form: (f) => ({ findingId: String(f.findingId) }) },
+    },
   },
   'identities.export[.csv]': { loader: needs('export:identity:any') },
   'identities.$id_.claim': {
@@ -204,7 +214,12 @@ beforeAll(async () => {
   // A separate token for the admin.tokens "revoke" case to revoke.
   await createTestToken(db, admin, ['read:posture:any'])
   const token = await db.selectFrom('api_tokens').select('id').where('scopes', '=', '["read:posture:any"]' as never).executeTakeFirstOrThrow()
-  fixtures = { sourceId: seeded.sourceId, identityId: seeded.identityId, othersRevocationId: requested.revocations[0]!.id, targetUserId: target.id, tokenId: token.id, pendingRevocationId: pending.revocations[0]!.id, othersClaimId: claim.id }
+  const finding = await db
+    .insertInto('findings')
+    .values({ identity_id: seeded.identityId, rule_id: 'privilege_identity_full_admin', dimension: 'privilege', severity: 'critical', nhi: 'NHI5', status: 'open', evidence: '{}' as never })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  fixtures = { findingId: finding.id, sourceId: seeded.sourceId, identityId: seeded.identityId, othersRevocationId: requested.revocations[0]!.id, targetUserId: target.id, tokenId: token.id, pendingRevocationId: pending.revocations[0]!.id, othersClaimId: claim.id }
 })
 
 async function load(id: string) {

@@ -2,17 +2,20 @@ import { parseWithZod } from '@conform-to/zod'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, Outlet, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { LeashError } from '../../cli/errors.js'
 import { appendAuditEvent } from '../../db/audit.js'
 import { getIdentityDetail, type IdentityDetail } from '../../db/queries/identity-detail.js'
 import { identitiesHref } from '../../db/queries/identity-filter.js'
 import type { StoredBreakdown } from '../../scoring/breakdown.js'
 import { rulesById } from '../../scoring/rules/index.js'
+import { acceptFinding, revokeAcceptance, type RecordFindingDecision } from '../../scoring/decisions.js'
 import { scoreIdentities } from '../../scoring/pass.js'
+import { isIdentityOwner } from '../../jobs/claims/index.js'
 import { AgentBadge, Badge, OwnerStatusBadge, RiskBadge, SeverityBadge, StatusBadge } from '~/components/badges'
 import { formatAgo, formatAgeDays, formatCount, formatDate, formatDateTime, kindLabel, label } from '~/components/format'
 import { IdentityActions } from '~/components/identity-actions'
 import { RouteErrorBoundary } from '~/components/route-error'
-import { auditActor, clientIp, requireUserWithPermission } from '~/utils/auth.server'
+import { auditActor, canAccess, clientIp, denyAccess, requireUser, requireUserWithPermission } from '~/utils/auth.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.detail.identity.display_name} · Identities · Leash` : 'Identity · Leash' }]
 
@@ -44,6 +47,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     detail,
     rules,
     canClassify: user.can('update:classification:any'),
+    // Security leads decide on any identity's findings; an owner on the identities they answer for.
+    canDecideFindings:
+      user.can('update:finding:any') || (user.can('update:finding:own') && (await isIdentityOwner(context.db, user.userId, id))),
   }
 }
 
@@ -51,20 +57,76 @@ function breakdownRuleIds(breakdown: StoredBreakdown | null | undefined): string
   return breakdown ? [...breakdown.findings, ...breakdown.excluded].map((item) => item.rule) : []
 }
 
+const reasonField = z
+  .string({ required_error: 'Say why, so the next person understands the decision.' })
+  .trim()
+  .min(3, 'Say why in a few words (at least 3 characters).')
+  .max(500, 'Keep the reason under 500 characters.')
+
 const overrideSchema = z.object({
   intent: z.literal('classify'),
   decision: z.enum(['agent', 'not_agent', 'clear'], { message: 'Choose confirm, reject or clear.' }),
-  reason: z
-    .string({ required_error: 'Say why, so the next person understands the decision.' })
-    .trim()
-    .min(3, 'Say why in a few words (at least 3 characters).')
-    .max(500, 'Keep the reason under 500 characters.'),
+  reason: reasonField,
 })
 
+const findingIdField = z.coerce.number({ message: 'The form names no finding: reload the page.' }).int().positive()
+
+const acceptRiskSchema = z.object({
+  intent: z.literal('accept-risk'),
+  findingId: findingIdField,
+  until: z
+    .string({ required_error: 'Pick the date until which the risk is accepted.' })
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter a date as YYYY-MM-DD.')
+    .refine((value) => !Number.isNaN(Date.parse(`${value}T23:59:59Z`)), 'That is not a date on the calendar.'),
+  reason: reasonField,
+})
+
+const endAcceptanceSchema = z.object({ intent: z.literal('end-acceptance'), findingId: findingIdField })
+
+const actionSchema = z.discriminatedUnion('intent', [overrideSchema, acceptRiskSchema, endAcceptanceSchema])
+
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const { user } = await requireUserWithPermission(request, context, 'update:classification:any')
   const id = parseId(params.id)
-  const submission = parseWithZod(await request.formData(), { schema: overrideSchema })
+  const formData = await request.formData()
+  if (formData.get('intent') === 'classify') return classify(request, context, id, formData)
+  const user = await requireUser(request, context)
+  const submission = parseWithZod(formData, { schema: actionSchema })
+  if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
+  const value = submission.value
+  if (value.intent === 'classify') return classify(request, context, id, formData)
+  const { db } = context
+  const finding = await db.selectFrom('findings').select(['id', 'identity_id', 'status']).where('id', '=', value.findingId).executeTakeFirst()
+  if (!finding || finding.identity_id !== id) throw notFound(`Identity ${id} has no finding ${value.findingId}. Reload the page.`)
+  // Security leads decide on any identity's findings; an owner on the identities they answer for.
+  const own = !user.can('update:finding:any') && user.can('update:finding:own') && (await isIdentityOwner(db, user.userId, id))
+  if (!canAccess(user, 'update', 'finding', own)) throw await denyAccess(request, context, user, 'update:finding:any')
+  const record: RecordFindingDecision = async (trx, { before, after }) => {
+    await appendAuditEvent(trx, {
+      actor: auditActor(user),
+      action: value.intent === 'accept-risk' ? 'finding.risk_accepted' : 'finding.acceptance_ended',
+      object: { type: 'finding', id: String(finding.id) },
+      before: { identity_id: id, rule_id: before.rule_id, status: before.status, accepted_until: before.accepted_until },
+      after: { status: after.status, accepted_until: after.accepted_until },
+      reason: value.intent === 'accept-risk' ? value.reason : null,
+      ip: clientIp(context),
+    })
+  }
+  try {
+    if (value.intent === 'accept-risk') {
+      // Accepted through the end of the chosen day (UTC), so the date on the page is the last day it holds.
+      await acceptFinding(db, finding.id, { until: new Date(`${value.until}T23:59:59.999Z`), reason: value.reason, by: user.username }, { record })
+    } else await revokeAcceptance(db, finding.id, { record })
+  } catch (error) {
+    if (!(error instanceof LeashError)) throw error
+    const field = value.intent === 'accept-risk' && /date|days/i.test(error.message) ? 'until' : 'findingId'
+    return Response.json({ result: submission.reply({ fieldErrors: { [field]: [`${error.message} ${error.remedy}`] } }), findingId: finding.id }, { status: 400 })
+  }
+  return Response.json({ result: submission.reply({ resetForm: true }), findingId: finding.id, decided: value.intent })
+}
+
+async function classify(request: Request, context: ActionFunctionArgs['context'], id: number, formData: FormData) {
+  const { user } = await requireUserWithPermission(request, context, 'update:classification:any')
+  const submission = parseWithZod(formData, { schema: overrideSchema })
   if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
   const { decision, reason } = submission.value
   const { db } = context
@@ -103,7 +165,7 @@ type Detail = IdentityDetail
 type RuleMeta = { title: string; dimension: string; rationale: string; remediation: { console: string[]; cli: string }; nhi: string; remedyActionId: string | null }
 
 export default function IdentityPage() {
-  const { detail, rules, canClassify } = useLoaderData<typeof loader>()
+  const { detail, rules, canClassify, canDecideFindings } = useLoaderData<typeof loader>()
   const { identity } = detail
   const openFindings = detail.findings.filter((finding) => finding.status === 'open')
   return (
@@ -168,7 +230,7 @@ export default function IdentityPage() {
 
       <div className="detail-grid">
         <div className="detail-main">
-          <FindingsPanel findings={detail.findings} rules={rules} openCount={openFindings.length} />
+          <FindingsPanel findings={detail.findings} rules={rules} openCount={openFindings.length} canDecide={canDecideFindings} />
           <CredentialsPanel credentials={detail.credentials} />
           <EntitlementsPanel groups={detail.entitlements} />
           <HistoryPanel changes={detail.changes} />
@@ -196,7 +258,17 @@ export default function IdentityPage() {
   )
 }
 
-function FindingsPanel({ findings, rules, openCount }: { findings: Detail['findings']; rules: Record<string, RuleMeta>; openCount: number }) {
+function FindingsPanel({
+  findings,
+  rules,
+  openCount,
+  canDecide,
+}: {
+  findings: Detail['findings']
+  rules: Record<string, RuleMeta>
+  openCount: number
+  canDecide: boolean
+}) {
   return (
     <section className="panel" aria-labelledby="findings-heading">
       <h2 id="findings-heading">
@@ -223,9 +295,16 @@ function FindingsPanel({ findings, rules, openCount }: { findings: Detail['findi
                   </summary>
                   <div className="finding-body">
                     {finding.status === 'accepted' ? (
-                      <p className="small">
-                        Accepted by {finding.accepted_by ?? 'someone'} until {formatDate(finding.accepted_until)}: {finding.accepted_reason}
-                      </p>
+                      <div className="callout small">
+                        <p>
+                          Accepted by {finding.accepted_by ?? 'someone'} until {formatDate(finding.accepted_until)}: {finding.accepted_reason} It
+                          counts again from then, or as soon as the acceptance is ended.
+                        </p>
+                        {canDecide ? <EndAcceptanceForm findingId={finding.id} title={rule?.title ?? finding.rule_id} /> : null}
+                      </div>
+                    ) : null}
+                    {canDecide && (finding.status === 'open' || finding.status === 'unknown') ? (
+                      <AcceptRiskForm findingId={finding.id} title={rule?.title ?? finding.rule_id} />
                     ) : null}
                     {finding.status === 'unknown' ? <p className="small">Leash could not decide this rule because data could not be read (see evidence).</p> : null}
                     {rule ? <p>{rule.rationale}</p> : null}
@@ -260,6 +339,96 @@ function FindingsPanel({ findings, rules, openCount }: { findings: Detail['findi
         </ul>
       )}
     </section>
+  )
+}
+
+/** What the action answered about one finding's form (errors to show next to it). */
+function useFindingAnswer(findingId: number) {
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const busy = navigation.state === 'submitting' && navigation.formData?.get('findingId') === String(findingId)
+  const answer = actionData && 'findingId' in actionData && actionData.findingId === findingId ? actionData : null
+  const errors = answer ? (answer.result as { error?: Record<string, string[] | null> }).error : undefined
+  return { busy, errors, decided: answer && 'decided' in answer ? answer.decided : null }
+}
+
+const DAY_MS = 86_400_000
+
+/** Accepting a risk: until a date at most a year away, with a reason (docs/scoring.md, findings lifecycle). */
+function AcceptRiskForm({ findingId, title }: { findingId: number; title: string }) {
+  const { busy, errors } = useFindingAnswer(findingId)
+  const untilError = errors?.until?.[0] ?? errors?.findingId?.[0] ?? null
+  const reasonError = errors?.reason?.[0] ?? null
+  const today = Date.now()
+  const day = (offset: number) => new Date(today + offset * DAY_MS).toISOString().slice(0, 10)
+  return (
+    <>
+      <h3 className="h4">Accept the risk</h3>
+      <Form method="post" className="stack" aria-label={`Accept the risk: ${title}`}>
+        <input type="hidden" name="intent" value="accept-risk" />
+        <input type="hidden" name="findingId" value={findingId} />
+        <div className="field">
+          <label htmlFor={`until-${findingId}`}>Accepted until (at most a year)</label>
+          <input
+            id={`until-${findingId}`}
+            name="until"
+            type="date"
+            required
+            min={day(1)}
+            max={day(365)}
+            defaultValue={day(90)}
+            aria-invalid={untilError ? true : undefined}
+            aria-describedby={untilError ? `until-${findingId}-error` : undefined}
+          />
+          {untilError ? (
+            <p id={`until-${findingId}-error`} className="field-error" role="alert">
+              {untilError}
+            </p>
+          ) : null}
+        </div>
+        <div className="field">
+          <label htmlFor={`accept-reason-${findingId}`}>Why the risk is acceptable, and what limits it</label>
+          <input
+            id={`accept-reason-${findingId}`}
+            name="reason"
+            required
+            minLength={3}
+            maxLength={500}
+            aria-invalid={reasonError ? true : undefined}
+            aria-describedby={reasonError ? `accept-reason-${findingId}-error` : undefined}
+          />
+          {reasonError ? (
+            <p id={`accept-reason-${findingId}-error`} className="field-error" role="alert">
+              {reasonError}
+            </p>
+          ) : null}
+        </div>
+        <div className="button-row">
+          <button type="submit" className="button button-ghost" disabled={busy}>
+            Accept the risk
+          </button>
+        </div>
+      </Form>
+    </>
+  )
+}
+
+function EndAcceptanceForm({ findingId, title }: { findingId: number; title: string }) {
+  const { busy, errors } = useFindingAnswer(findingId)
+  const error = errors?.findingId?.[0] ?? null
+  return (
+    <Form method="post" aria-label={`End the acceptance: ${title}`}>
+      <input type="hidden" name="intent" value="end-acceptance" />
+      <input type="hidden" name="findingId" value={findingId} />
+      <button type="submit" className="button button-ghost" disabled={busy}>
+        End the acceptance
+      </button>
+      {error ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Form>
   )
 }
 
@@ -514,7 +683,9 @@ function AgentPanel({ identity, signals, canClassify }: { identity: Detail['iden
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const saving = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'classify'
-  const errors = actionData && 'result' in actionData ? (actionData.result as { error?: Record<string, string[] | null> }).error : undefined
+  // Answers to a finding's forms carry its id; only the classification's own answer belongs here.
+  const errors =
+    actionData && 'result' in actionData && !('findingId' in actionData) ? (actionData.result as { error?: Record<string, string[] | null> }).error : undefined
   const reasonError = errors?.reason?.[0] ?? errors?.decision?.[0] ?? null
   return (
     <section className="panel" aria-labelledby="agent-heading">

@@ -155,6 +155,17 @@ test('An identity page explains the agent, owner, credentials, entitlements and 
   const stored = await handle.db.selectFrom('identities').select(['agent_override', 'agent_override_reason']).where('id', '=', seed.showcase.orphanAgent).executeTakeFirstOrThrow()
   expect(stored).toEqual({ agent_override: 'agent', agent_override_reason: 'It is the support team Bedrock agent' })
 
+  // A lead accepts the old key as a risk until a date, with a reason, and ends it again.
+  const findings = page.getByRole('region', { name: /Findings/ })
+  // The rescore after the classification found the seeded key too old again: that open finding.
+  await findings.locator('li.finding-open', { hasText: 'Key or secret older than the limit' }).locator('summary').click()
+  const accept = page.getByRole('form', { name: 'Accept the risk: Key or secret older than the limit' })
+  await accept.getByLabel(/Why the risk is acceptable/).fill('Rotation is booked for the next release')
+  await accept.getByRole('button', { name: 'Accept the risk' }).click()
+  await expect(findings.getByText(/Accepted by e2e-security-lead-\w+ until .*: Rotation is booked for the next release/)).toBeVisible()
+  await page.getByRole('form', { name: 'End the acceptance: Key or secret older than the limit' }).getByRole('button').click()
+  await expect(findings.getByText(/Rotation is booked for the next release/)).toHaveCount(0)
+
   await page.goto('/identities/999999999')
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible()
 })
