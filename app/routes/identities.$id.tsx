@@ -303,9 +303,6 @@ function FindingsPanel({
                         {canDecide ? <EndAcceptanceForm findingId={finding.id} title={rule?.title ?? finding.rule_id} /> : null}
                       </div>
                     ) : null}
-                    {canDecide && (finding.status === 'open' || finding.status === 'unknown') ? (
-                      <AcceptRiskForm findingId={finding.id} title={rule?.title ?? finding.rule_id} />
-                    ) : null}
                     {finding.status === 'unknown' ? <p className="small">Leash could not decide this rule because data could not be read (see evidence).</p> : null}
                     {rule ? <p>{rule.rationale}</p> : null}
                     <h3 className="h4">Evidence</h3>
@@ -331,6 +328,10 @@ function FindingsPanel({
                     ) : (
                       <p className="small muted">This rule ({finding.rule_id}) is not in this version of Leash&apos;s catalogue.</p>
                     )}
+                    {/* Last: fixing comes first; accepting is for when the fix must wait. */}
+                    {canDecide && (finding.status === 'open' || finding.status === 'unknown') ? (
+                      <AcceptRiskForm findingId={finding.id} title={rule?.title ?? finding.rule_id} />
+                    ) : null}
                   </div>
                 </details>
               </li>
@@ -363,7 +364,7 @@ function AcceptRiskForm({ findingId, title }: { findingId: number; title: string
   const day = (offset: number) => new Date(today + offset * DAY_MS).toISOString().slice(0, 10)
   return (
     <>
-      <h3 className="h4">Accept the risk</h3>
+      <h3 className="h4">Or accept the risk until a date</h3>
       <Form method="post" className="stack" aria-label={`Accept the risk: ${title}`}>
         <input type="hidden" name="intent" value="accept-risk" />
         <input type="hidden" name="findingId" value={findingId} />
