@@ -1,5 +1,5 @@
 import { parseWithZod } from '@conform-to/zod'
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, Outlet, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { LeashError } from '../../cli/errors.js'
@@ -15,7 +15,7 @@ import { AgentBadge, Badge, OwnerStatusBadge, RiskBadge, SeverityBadge, StatusBa
 import { formatAgo, formatAgeDays, formatCount, formatDate, formatDateTime, kindLabel, label } from '~/components/format'
 import { IdentityActions } from '~/components/identity-actions'
 import { RouteErrorBoundary } from '~/components/route-error'
-import { auditActor, canAccess, clientIp, denyAccess, requireUser, requireUserWithPermission } from '~/utils/auth.server'
+import { auditActor, clientIp, denyAccess, requireUser, requireUserWithPermission, type AuthenticatedActor } from '~/utils/auth.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.detail.identity.display_name} · Identities · Leash` : 'Identity · Leash' }]
 
@@ -47,9 +47,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     detail,
     rules,
     canClassify: user.can('update:classification:any'),
-    // Security leads decide on any identity's findings; an owner on the identities they answer for.
-    canDecideFindings:
-      user.can('update:finding:any') || (user.can('update:finding:own') && (await isIdentityOwner(context.db, user.userId, id))),
+    canDecideFindings: await mayDecideFindings(context.db, user, id),
   }
 }
 
@@ -83,23 +81,26 @@ const acceptRiskSchema = z.object({
 
 const endAcceptanceSchema = z.object({ intent: z.literal('end-acceptance'), findingId: findingIdField })
 
-const actionSchema = z.discriminatedUnion('intent', [overrideSchema, acceptRiskSchema, endAcceptanceSchema])
+const findingDecisionSchema = z.discriminatedUnion('intent', [acceptRiskSchema, endAcceptanceSchema])
+
+/** Security leads decide on any identity's findings; an owner on the identities they answer for. */
+async function mayDecideFindings(db: AppLoadContext['db'], user: AuthenticatedActor, identityId: number): Promise<boolean> {
+  if (user.can('update:finding:any')) return true
+  return user.can('update:finding:own') && (await isIdentityOwner(db, user.userId, identityId))
+}
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const id = parseId(params.id)
   const formData = await request.formData()
   if (formData.get('intent') === 'classify') return classify(request, context, id, formData)
   const user = await requireUser(request, context)
-  const submission = parseWithZod(formData, { schema: actionSchema })
+  const submission = parseWithZod(formData, { schema: findingDecisionSchema })
   if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
   const value = submission.value
-  if (value.intent === 'classify') return classify(request, context, id, formData)
   const { db } = context
-  const finding = await db.selectFrom('findings').select(['id', 'identity_id', 'status']).where('id', '=', value.findingId).executeTakeFirst()
+  const finding = await db.selectFrom('findings').select(['id', 'identity_id']).where('id', '=', value.findingId).executeTakeFirst()
   if (!finding || finding.identity_id !== id) throw notFound(`Identity ${id} has no finding ${value.findingId}. Reload the page.`)
-  // Security leads decide on any identity's findings; an owner on the identities they answer for.
-  const own = !user.can('update:finding:any') && user.can('update:finding:own') && (await isIdentityOwner(db, user.userId, id))
-  if (!canAccess(user, 'update', 'finding', own)) throw await denyAccess(request, context, user, 'update:finding:any')
+  if (!(await mayDecideFindings(db, user, id))) throw await denyAccess(request, context, user, 'update:finding:any')
   const record: RecordFindingDecision = async (trx, { before, after }) => {
     await appendAuditEvent(trx, {
       actor: auditActor(user),
@@ -121,10 +122,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const field = value.intent === 'accept-risk' && /date|days/i.test(error.message) ? 'until' : 'findingId'
     return Response.json({ result: submission.reply({ fieldErrors: { [field]: [`${error.message} ${error.remedy}`] } }), findingId: finding.id }, { status: 400 })
   }
-  return Response.json({ result: submission.reply({ resetForm: true }), findingId: finding.id, decided: value.intent })
+  return Response.json({ result: submission.reply({ resetForm: true }), findingId: finding.id })
 }
 
-async function classify(request: Request, context: ActionFunctionArgs['context'], id: number, formData: FormData) {
+async function classify(request: Request, context: AppLoadContext, id: number, formData: FormData) {
   const { user } = await requireUserWithPermission(request, context, 'update:classification:any')
   const submission = parseWithZod(formData, { schema: overrideSchema })
   if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
@@ -350,7 +351,7 @@ function useFindingAnswer(findingId: number) {
   const busy = navigation.state === 'submitting' && navigation.formData?.get('findingId') === String(findingId)
   const answer = actionData && 'findingId' in actionData && actionData.findingId === findingId ? actionData : null
   const errors = answer ? (answer.result as { error?: Record<string, string[] | null> }).error : undefined
-  return { busy, errors, decided: answer && 'decided' in answer ? answer.decided : null }
+  return { busy, errors }
 }
 
 const DAY_MS = 86_400_000
@@ -637,12 +638,7 @@ function ScorePanel({ identity, score, rules }: { identity: Detail['identity']; 
               <li key={`${item.rule}\u0000${item.subject}`}>
                 <strong className="num">{item.points}</strong> {title(item.rule)}
                 {item.subject ? <span className="mono"> · {item.subject}</span> : null}
-                {rules[item.rule] && breakdown ? (
-                  <span className="muted">
-                    {' '}
-                    ({item.dimensionPoints} of {label(rules[item.rule]!.dimension)} {breakdown.dimensions[rules[item.rule]!.dimension as keyof StoredBreakdown['dimensions']]})
-                  </span>
-                ) : null}
+                <DimensionShare points={item.dimensionPoints} dimension={rules[item.rule]?.dimension} dimensions={breakdown!.dimensions} />
               </li>
             ))}
           </ul>
@@ -677,6 +673,17 @@ function ScorePanel({ identity, score, rules }: { identity: Detail['identity']; 
       ) : null}
       <p className="small muted">{score ? `Scored ${formatDateTime(score.computedAt)}.` : 'Not scored yet.'}</p>
     </section>
+  )
+}
+
+/** "(30 of Credential age 85)": a finding's share of its dimension's score, when the rule is known. */
+function DimensionShare({ points, dimension, dimensions }: { points: number; dimension: string | undefined; dimensions: StoredBreakdown['dimensions'] }) {
+  if (!dimension) return null
+  return (
+    <span className="muted">
+      {' '}
+      ({points} of {label(dimension)} {dimensions[dimension as keyof StoredBreakdown['dimensions']]})
+    </span>
   )
 }
 
