@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, Link, useLoaderData } from '@remix-run/react'
+import { Form, Link, useLoaderData, useLocation } from '@remix-run/react'
 import { identitiesHref, type IdentityFilter } from '../../db/queries/identity-filter.js'
-import { getPostureOverview, type PostureFilter } from '../../db/queries/posture.js'
+import { DEFAULT_TREND_RANGE, getPostureOverview, isTrendRange, TREND_RANGES, type PostureFilter, type TrendRange } from '../../db/queries/posture.js'
 import { AgentBadge, OwnerStatusBadge, RiskBadge } from '~/components/badges'
 import { ChartCard } from '~/components/chart-card'
 import { ColumnBars, HorizontalBars, SERIES_COLOURS, SEVERITY_COLOURS, TrendLines } from '~/components/charts'
@@ -12,23 +12,30 @@ import { PageHeader } from '~/components/page-header'
 import { RouteErrorBoundary } from '~/components/route-error'
 import { StatCard, StatGrid } from '~/components/stat-card'
 import { requireUserWithPermission } from '~/utils/auth.server'
-import { readFilter, sourceOptions } from '~/utils/dashboard.server'
+import { badRequest, readFilter, sourceOptions } from '~/utils/dashboard.server'
 
 export const meta: MetaFunction = () => [{ title: 'Posture · Leash' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireUserWithPermission(request, context, 'read:posture:any')
-  const { filter: parsed } = readFilter(new URL(request.url))
+  const url = new URL(request.url)
+  const { filter: parsed } = readFilter(url)
   const filter: PostureFilter = { source: parsed.source, provider: parsed.provider, account: parsed.account, owner: parsed.owner, agent: parsed.agent }
-  const [overview, sources] = await Promise.all([getPostureOverview(context.db, filter), sourceOptions(context.db)])
-  return { filter, overview, sources }
+  const range = url.searchParams.get('range') ?? DEFAULT_TREND_RANGE
+  if (!isTrendRange(range)) {
+    throw badRequest(`The trend range "${range}" is not one Leash offers. Use range=${Object.keys(TREND_RANGES).join(', range=')}, or leave it out for ${TREND_RANGE_LABELS[DEFAULT_TREND_RANGE]}.`)
+  }
+  const [overview, sources] = await Promise.all([getPostureOverview(context.db, filter, range), sourceOptions(context.db)])
+  return { filter, range, overview, sources }
 }
+
+const TREND_RANGE_LABELS: Record<TrendRange, string> = { '30d': '30 days', '90d': '90 days', '1y': '1 year' }
 
 const DIMENSION_ORDER = ['ownership', 'privilege', 'credential_age', 'monitoring'] as const
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'] as const
 
 export default function PosturePage() {
-  const { filter, overview, sources } = useLoaderData<typeof loader>()
+  const { filter, range, overview, sources } = useLoaderData<typeof loader>()
   const { totals, breakdown, basis } = overview
   const estimated = basis.kind === 'estimated'
   const n = (value: number) => formatEstimate(value, estimated)
@@ -60,6 +67,7 @@ export default function PosturePage() {
         <FilterText name="account" label="Account / tenant" value={filter.account} />
         <FilterText name="owner" label="Owner or team" value={filter.owner} />
         <FilterSelect name="agent" label="Identities" value={filter.agent} anyLabel="All NHIs" options={[{ value: 'yes', label: 'AI agents only' }, { value: 'no', label: 'Not agents' }]} />
+        {range !== DEFAULT_TREND_RANGE ? <input type="hidden" name="range" value={range} /> : null}
         <div className="filter-actions">
           <button type="submit" className="button">
             Apply
@@ -101,7 +109,12 @@ export default function PosturePage() {
           <div className="grid-2">
             <ChartCard
               title="Posture over time"
-              description="Posture score and open findings after each scan."
+              description={
+                <>
+                  Posture score and open findings at the end of each day (UTC), from the day&rsquo;s last snapshot.{' '}
+                  <TrendRangeLinks current={range} />
+                </>
+              }
               summary={trendSummary(overview.trend)}
               chart={
                 <TrendLines
@@ -112,7 +125,7 @@ export default function PosturePage() {
                   ]}
                 />
               }
-              columns={[{ header: 'Snapshot' }, { header: 'Posture score', align: 'right' }, { header: 'Open findings', align: 'right' }, { header: 'Orphans', align: 'right' }]}
+              columns={[{ header: "The day's last snapshot" }, { header: 'Posture score', align: 'right' }, { header: 'Open findings', align: 'right' }, { header: 'Orphans', align: 'right' }]}
               rows={overview.trend.map((point) => ({
                 key: new Date(point.takenAt).toISOString(),
                 cells: [formatDateTime(point.takenAt), point.postureScore.toFixed(1), formatCount(point.openFindings), formatCount(point.orphans)],
@@ -376,7 +389,27 @@ function trendSummary(trend: { postureScore: number; openFindings: number }[]): 
   const first = trend[0]
   const last = trend[trend.length - 1]
   if (!first || !last) return 'no snapshots yet'
-  return `posture score from ${first.postureScore.toFixed(1)} to ${last.postureScore.toFixed(1)}; open findings from ${formatCount(first.openFindings)} to ${formatCount(last.openFindings)} over ${trend.length} snapshots`
+  return `posture score from ${first.postureScore.toFixed(1)} to ${last.postureScore.toFixed(1)}; open findings from ${formatCount(first.openFindings)} to ${formatCount(last.openFindings)} over ${trend.length} ${trend.length === 1 ? 'day' : 'days'}`
+}
+
+/** The trend's range, as links that keep the page's filters. */
+function TrendRangeLinks({ current }: { current: TrendRange }) {
+  const location = useLocation()
+  return (
+    <span className="trend-ranges" role="group" aria-label="Trend range">
+      {(Object.keys(TREND_RANGES) as TrendRange[]).map((range) => {
+        const params = new URLSearchParams(location.search)
+        if (range === DEFAULT_TREND_RANGE) params.delete('range')
+        else params.set('range', range)
+        const search = params.toString()
+        return (
+          <Link key={range} to={search ? `?${search}` : location.pathname} aria-current={range === current ? 'true' : undefined} preventScrollReset>
+            {TREND_RANGE_LABELS[range]}
+          </Link>
+        )
+      })}
+    </span>
+  )
 }
 
 export function ErrorBoundary() {

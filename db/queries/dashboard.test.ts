@@ -5,6 +5,7 @@
  * sources page never calls a failed source healthy.
  */
 import { sql } from 'kysely'
+import { json } from '../connection.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
 import { seedDashboard, type DashboardSeed } from '../../test/seed/dashboard-seed.js'
@@ -21,7 +22,7 @@ import {
 } from './identities.js'
 import { getIdentityDetail, ownerHints } from './identity-detail.js'
 import { FilterError, identitySearch, parseIdentityFilter, SORTS, type IdentityFilter } from './identity-filter.js'
-import { computeBreakdown, getPostureOverview } from './posture.js'
+import { computeBreakdown, getPostureOverview, postureTrend } from './posture.js'
 import { listSourceStatuses, nextCronRun } from './sources.js'
 
 const database = useTestDatabase()
@@ -189,6 +190,57 @@ describe('counts, facets and export', () => {
     const direct = await sql<{ n: number }>`select count(*)::int as n from identities where provider = 'aws' and status <> 'gone'`.execute(db)
     expect(count).toBe(direct.rows[0]!.n)
     expect(chunks).toBeGreaterThan(1)
+  })
+})
+
+describe('posture trend', () => {
+  it('draws one point per UTC day, the day\'s last snapshot, over the range that ends on the latest one', async () => {
+    const db = database.current.db
+    // A source of its own, so the estate-wide snapshots the other tests read stay as seeded.
+    const source = await db.insertInto('sources').values({ name: 'trend-only', provider: 'aws' }).returning('id').executeTakeFirstOrThrow()
+    const snapshot = (takenAt: string, openFindings: number) => ({
+      taken_at: new Date(takenAt),
+      source_id: source.id,
+      identities: 10,
+      agents: 4,
+      open_findings: openFindings,
+      orphans: 1,
+      mean_risk: 50,
+      posture_score: 50,
+      aggregates: json({}),
+    })
+    await db
+      .insertInto('posture_snapshots')
+      .values([
+        snapshot('2025-08-01T12:00:00Z', 1), // more than a year before the latest: never drawn
+        snapshot('2026-05-20T12:00:00Z', 2), // within a year only
+        snapshot('2026-09-27T23:59:00Z', 3), // the first day of 90 (2026-12-25 minus 89 days)
+        snapshot('2026-09-26T23:59:00Z', 4), // one day before it
+        snapshot('2026-12-20T01:00:00Z', 5),
+        snapshot('2026-12-20T22:00:00Z', 6), // the last of 20 December
+        snapshot('2026-12-20T09:00:00Z', 7),
+        // The first run of several sources: partial estates within a minute, then the whole one.
+        snapshot('2026-12-25T10:00:00Z', 8),
+        snapshot('2026-12-25T10:00:30Z', 9),
+        snapshot('2026-12-25T10:01:00Z', 10),
+      ])
+      .execute()
+
+    const drawn = async (range: '30d' | '90d' | '1y') => (await postureTrend(db, source.id, range)).map((point) => [point.takenAt.toISOString(), point.openFindings])
+    expect(await drawn('30d')).toEqual([
+      ['2026-12-20T22:00:00.000Z', 6],
+      ['2026-12-25T10:01:00.000Z', 10],
+    ])
+    expect(await drawn('90d')).toEqual([
+      ['2026-09-27T23:59:00.000Z', 3],
+      ['2026-12-20T22:00:00.000Z', 6],
+      ['2026-12-25T10:01:00.000Z', 10],
+    ])
+    expect((await drawn('1y')).map(([, findings]) => findings)).toEqual([2, 4, 3, 6, 10])
+    // Other scopes are not mixed in: the estate-wide trend is the seed's 30 days.
+    expect(await postureTrend(db, null, '1y')).toHaveLength(30)
+    await db.deleteFrom('posture_snapshots').where('source_id', '=', source.id).execute()
+    await db.deleteFrom('sources').where('id', '=', source.id).execute()
   })
 })
 

@@ -78,16 +78,40 @@ export async function latestSnapshot(db: Db, sourceId: string | null) {
     .executeTakeFirst()
 }
 
-export async function postureTrend(db: Db, sourceId: string | null, points = 90): Promise<TrendPoint[]> {
+/** How far back the trend reaches: the Posture page's range switch (`?range=`). */
+export const TREND_RANGES = { '30d': 30, '90d': 90, '1y': 365 } as const
+export type TrendRange = keyof typeof TREND_RANGES
+export const DEFAULT_TREND_RANGE: TrendRange = '90d'
+
+export function isTrendRange(value: string): value is TrendRange {
+  return Object.hasOwn(TREND_RANGES, value)
+}
+
+/**
+ * One point per UTC day over the range that ends on the day of the latest snapshot: the day's
+ * last snapshot, i.e. the estate as it stood at the end of that day. A snapshot is taken after
+ * every scan, so a day can hold many (one per source and schedule); taking the last N snapshots
+ * instead would shrink the chart to a few hours on a busy estate, and would show the partial
+ * estates of a first run of several sources as a dip that never happened. Anchored on the data,
+ * not the clock, so the same snapshots always draw the same chart.
+ */
+export async function postureTrend(db: Db, sourceId: string | null, range: TrendRange = DEFAULT_TREND_RANGE): Promise<TrendPoint[]> {
+  const day = sql`date_trunc('day', taken_at at time zone 'UTC')`
+  const inScope = sourceId === null ? sql`s.source_id is null` : sql`s.source_id = ${sourceId}`
+  const firstDay = sql<Date>`(
+    select date_trunc('day', max(s.taken_at) at time zone 'UTC') at time zone 'UTC' - make_interval(days => ${TREND_RANGES[range] - 1})
+      from posture_snapshots s where ${inScope})`
   const rows = await db
     .selectFrom('posture_snapshots')
+    .distinctOn(day)
     .select(['taken_at', 'posture_score', 'mean_risk', 'open_findings', 'orphans', 'identities', 'agents'])
     .$if(sourceId === null, (qb) => qb.where('source_id', 'is', null))
     .$if(sourceId !== null, (qb) => qb.where('source_id', '=', sourceId!))
+    .where('taken_at', '>=', firstDay)
+    .orderBy(day)
     .orderBy('taken_at', 'desc')
-    .limit(points)
     .execute()
-  return rows.reverse().map((row) => ({
+  return rows.map((row) => ({
     takenAt: row.taken_at,
     postureScore: Number(row.posture_score),
     meanRisk: Number(row.mean_risk),
@@ -257,11 +281,11 @@ function snapshotTotals(snapshot: NonNullable<Awaited<ReturnType<typeof latestSn
   }
 }
 
-export async function getPostureOverview(db: Db, filter: PostureFilter): Promise<PostureOverview> {
+export async function getPostureOverview(db: Db, filter: PostureFilter, range: TrendRange = DEFAULT_TREND_RANGE): Promise<PostureOverview> {
   const sourceId = filter.source ?? null
   const prepared: PreparedFilter = { ...filter }
   const [trend, riskiestPage, changes] = await Promise.all([
-    postureTrend(db, sourceId),
+    postureTrend(db, sourceId, range),
     listIdentities(db, prepared, { sort: 'risk' }, 10),
     changesSinceLastScan(db, filter),
   ])

@@ -52,6 +52,24 @@ test('Posture shows the estate, its trend and breakdowns, and every number opens
   const trend = page.getByRole('img', { name: /Posture over time/ })
   await expect(trend.locator('svg.recharts-surface').first()).toBeVisible()
   await expect(trend.locator('.recharts-line')).toHaveCount(2)
+
+  // One point per day (the day's last snapshot), over a range the lead switches in the URL.
+  const ranges = page.getByRole('group', { name: 'Trend range' })
+  await expect(ranges.getByRole('link', { name: '90 days' })).toHaveAttribute('aria-current', 'true')
+  await ranges.getByRole('link', { name: '1 year' }).click()
+  await expect(page).toHaveURL(/\/posture\?range=1y$/)
+  await expect(ranges.getByRole('link', { name: '1 year' })).toHaveAttribute('aria-current', 'true')
+  const days = await sql<{ n: number }>`
+    select count(distinct date_trunc('day', taken_at at time zone 'UTC'))::int as n from posture_snapshots
+     where source_id is null and taken_at > (select max(taken_at) from posture_snapshots where source_id is null) - interval '365 days'`.execute(handle.db)
+  const trendCard = page.getByRole('region', { name: 'Posture over time' })
+  await trendCard.getByRole('button', { name: 'Show as table' }).click()
+  await expect(trendCard.getByRole('row')).toHaveCount(days.rows[0]!.n + 1)
+  const badRange = await page.goto('/posture?range=2w')
+  expect(badRange?.status()).toBe(400)
+  await expect(page.getByText('The trend range "2w" is not one Leash offers.', { exact: false })).toBeVisible()
+  await page.goto('/posture')
+
   const platforms = page.getByRole('region', { name: 'AI agents by platform' })
   await platforms.getByRole('button', { name: 'Show as table' }).click()
   await expect(platforms.getByRole('cell', { name: 'Amazon Bedrock' })).toBeVisible()
