@@ -435,29 +435,53 @@ function EndAcceptanceForm({ findingId, title }: { findingId: number; title: str
 }
 
 function Evidence({ value }: { value: unknown }) {
-  if (value === null || value === undefined) return <p className="muted small">None recorded.</p>
-  if (typeof value !== 'object') return <span className="mono">{String(value)}</span>
-  const entries = Array.isArray(value) ? value.map((item, index) => [String(index + 1), item] as const) : Object.entries(value as Record<string, unknown>)
-  if (entries.length === 0) return <p className="muted small">None recorded.</p>
+  const empty = value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0)
+  if (empty) return <p className="muted small">None recorded.</p>
+  return <EvidenceValue value={value} depth={0} />
+}
+
+/**
+ * Evidence as a reader takes it in: objects as labelled fields, lists as numbered items, dates
+ * with their age. Escalation paths, grants and owners are nested objects, which shown as JSON
+ * text asked the reader to parse braces. Past a few levels, the JSON is shown as it is stored.
+ */
+function EvidenceValue({ value, depth }: { value: unknown; depth: number }): React.ReactElement {
+  if (value === null || value === undefined) return <span className="muted">none</span>
+  if (typeof value === 'string' && EVIDENCE_TIMESTAMP.test(value)) return <EvidenceTime value={value} />
+  if (typeof value !== 'object') return <span className="mono break">{String(value)}</span>
+  if (depth >= MAX_EVIDENCE_DEPTH) return <code className="break">{JSON.stringify(value)}</code>
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <span className="muted">none</span>
+    if (value.every((item) => item === null || typeof item !== 'object')) {
+      return <span className="mono break">{value.map((item) => String(item)).join(', ')}</span>
+    }
+    return (
+      <ol className="evidence-items">
+        {value.map((item, index) => (
+          <li key={index}>
+            <EvidenceValue value={item} depth={depth + 1} />
+          </li>
+        ))}
+      </ol>
+    )
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+  if (entries.length === 0) return <span className="muted">none</span>
   return (
     <dl className="evidence">
       {entries.map(([key, item]) => (
         <div key={key}>
           <dt>{key}</dt>
           <dd>
-            {item !== null && typeof item === 'object' ? (
-              <code className="break">{JSON.stringify(item)}</code>
-            ) : typeof item === 'string' && EVIDENCE_TIMESTAMP.test(item) ? (
-              <EvidenceTime value={item} />
-            ) : (
-              <span className="mono break">{String(item)}</span>
-            )}
+            <EvidenceValue value={item} depth={depth + 1} />
           </dd>
         </div>
       ))}
     </dl>
   )
 }
+
+const MAX_EVIDENCE_DEPTH = 4
 
 /** Evidence dates as rules store them (Date#toISOString). */
 const EVIDENCE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/

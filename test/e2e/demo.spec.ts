@@ -168,6 +168,21 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   expect(shares.reduce((sum, share) => sum + share, 0)).toBe(riskiest.risk_score)
   await expect(page.getByText(`These add up to the risk of ${riskiest.risk_score}`)).toBeVisible()
   await expect(page.getByText(/, found by Leash/).or(page.getByText(/, from the connector/)).first()).toBeVisible()
+
+  // Nested evidence (an escalation path: its id, title and permissions) reads as fields, not JSON.
+  const escalation = await database.db
+    .selectFrom('findings')
+    .select(['identity_id', 'evidence'])
+    .where('rule_id', '=', 'privilege_identity_escalation_path')
+    .where('status', '=', 'open')
+    .orderBy('identity_id')
+    .executeTakeFirstOrThrow()
+  const escalationPath = (escalation.evidence as { paths: { title: string; permissions: string[] }[] }).paths[0]!
+  await page.goto(`/identities/${escalation.identity_id}`)
+  const escalationFinding = page.locator('li.finding').filter({ hasText: 'Identity has a privilege-escalation path' })
+  await expect(escalationFinding.getByText(escalationPath.title, { exact: true })).toBeVisible()
+  await expect(escalationFinding.getByText(escalationPath.permissions.join(', '), { exact: true })).toBeVisible()
+  await expect(escalationFinding.getByText(/\{"/)).toHaveCount(0)
 })
 
 test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({
