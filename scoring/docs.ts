@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { ProviderName } from '../connectors/contract.js'
+import { COMMAND_TOOLS } from './rules/command-tools.js'
 import { rules } from './rules/index.js'
 import { THRESHOLDS, THRESHOLD_NAMES, type ThresholdDefinition } from './thresholds.js'
 
@@ -70,7 +72,12 @@ export function renderRulesMarkdown(): string {
       if (rule.thresholds.length > 0) lines.push(`Thresholds: ${rule.thresholds.map((name) => `\`${name}\``).join(', ')}.`, '')
       lines.push('How to fix it:', '')
       rule.remediation.console.forEach((step, index) => lines.push(`${index + 1}. ${step}`))
-      lines.push('', '```sh', rule.remediation.cli, '```')
+      const commands = Object.entries(rule.remediation.cli)
+      if (commands.length > 0) {
+        lines.push('', '```sh')
+        commands.forEach(([provider, command], index) => lines.push(...(index > 0 ? [''] : []), `# ${COMMAND_TOOLS[provider as ProviderName]}`, command))
+        lines.push('```')
+      }
       if (rule.remedyActionId) lines.push('', `One-click action: \`${rule.remedyActionId}\`.`)
     }
   }

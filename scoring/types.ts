@@ -3,7 +3,7 @@
  * whatever the provider: rules never see provider payloads, so one rule serves every provider
  * where its concept exists.
  */
-import type { AccessLevel, AgentPlatform, AgentSignal, EscalationPath, UnreadablePart } from '../connectors/contract.js'
+import type { AccessLevel, AgentPlatform, AgentSignal, EscalationPath, ProviderName, UnreadablePart } from '../connectors/contract.js'
 import type { Dimension, Severity } from '../db/schema.js'
 import type { ResolvedThresholds } from './thresholds.js'
 
@@ -157,7 +157,15 @@ export interface Rule {
   relatedNhi?: NhiItem[]
   /** Why it matters, for a security lead. */
   rationale: string
-  remediation: { console: string[]; cli: string }
+  remediation: {
+    console: string[]
+    /**
+     * The command line that does it, per provider where one exists. Rules serve every provider,
+     * but a command does not: the identity page shows the identity's own provider's command,
+     * never another provider's as if it applied.
+     */
+    cli: Partial<Record<ProviderName, string>>
+  }
   /** The one-click revocation action that remedies it, when one exists. */
   remedyActionId: string | null
   /** Threshold names the rule reads (see scoring/thresholds.ts). */

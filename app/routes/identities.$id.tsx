@@ -7,7 +7,10 @@ import { appendAuditEvent } from '../../db/audit.js'
 import { getIdentityDetail, type IdentityDetail } from '../../db/queries/identity-detail.js'
 import { identitiesHref } from '../../db/queries/identity-filter.js'
 import type { StoredBreakdown } from '../../scoring/breakdown.js'
+import type { ProviderName } from '../../connectors/contract.js'
+import { COMMAND_TOOLS } from '../../scoring/rules/command-tools.js'
 import { rulesById } from '../../scoring/rules/index.js'
+import type { Rule } from '../../scoring/types.js'
 import { acceptFinding, revokeAcceptance, type RecordFindingDecision } from '../../scoring/decisions.js'
 import { scoreIdentities } from '../../scoring/pass.js'
 import { isIdentityOwner } from '../../jobs/claims/index.js'
@@ -35,11 +38,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const detail = await getIdentityDetail(context.db, id)
   if (!detail) throw notFound(`There is no identity ${id}. It may have been removed with its source.`)
   // Rule metadata for the findings on this page only (title, why, how to fix).
+  const provider = detail.identity.provider as ProviderName
   const rules = Object.fromEntries(
     [...new Set([...detail.findings.map((finding) => finding.rule_id), ...breakdownRuleIds(detail.score?.breakdown)])].flatMap((ruleId) => {
       const rule = rulesById.get(ruleId)
       return rule
-        ? [[ruleId, { title: rule.title, dimension: rule.dimension, rationale: rule.rationale, remediation: rule.remediation, nhi: rule.nhi, remedyActionId: rule.remedyActionId }]]
+        ? [[ruleId, { title: rule.title, dimension: rule.dimension, rationale: rule.rationale, remediation: remediationFor(rule.remediation, provider), nhi: rule.nhi, remedyActionId: rule.remedyActionId }]]
         : []
     }),
   )
@@ -163,7 +167,20 @@ async function classify(request: Request, context: AppLoadContext, id: number, f
 }
 
 type Detail = IdentityDetail
-type RuleMeta = { title: string; dimension: string; rationale: string; remediation: { console: string[]; cli: string }; nhi: string; remedyActionId: string | null }
+type RuleMeta = { title: string; dimension: string; rationale: string; remediation: Remediation; nhi: string; remedyActionId: string | null }
+
+/** How to fix a finding on this identity: the steps, and the command for its own provider only. */
+interface Remediation {
+  console: string[]
+  provider: ProviderName
+  /** null when no single command does it for this provider; the steps still apply. */
+  command: { tool: string; text: string } | null
+}
+
+function remediationFor(remediation: Rule['remediation'], provider: ProviderName): Remediation {
+  const text = remediation.cli[provider]
+  return { console: remediation.console, provider, command: text ? { tool: COMMAND_TOOLS[provider], text } : null }
+}
 
 export default function IdentityPage() {
   const { detail, rules, canClassify, canDecideFindings } = useLoaderData<typeof loader>()
@@ -320,11 +337,16 @@ function FindingsPanel({
                             <li key={index}>{step}</li>
                           ))}
                         </ol>
-                        {rule.remediation.cli ? (
-                          <pre className="cli" aria-label="Command line">
-                            <code>{rule.remediation.cli}</code>
-                          </pre>
-                        ) : null}
+                        {rule.remediation.command ? (
+                          <>
+                            <p className="small muted">With the {rule.remediation.command.tool}:</p>
+                            <pre className="cli" aria-label={`Command line (${rule.remediation.command.tool})`}>
+                              <code>{rule.remediation.command.text}</code>
+                            </pre>
+                          </>
+                        ) : (
+                          <p className="small muted">No single command does this for {label(rule.remediation.provider)}: follow the steps above.</p>
+                        )}
                       </>
                     ) : (
                       <p className="small muted">This rule ({finding.rule_id}) is not in this version of Leash&apos;s catalogue.</p>

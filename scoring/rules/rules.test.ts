@@ -3,6 +3,17 @@ import { defaultThresholds } from '../thresholds.js'
 import { credential, daysAgo, entitlement, identity, NOW, owner, ruleInput, withPosture } from '../testing.js'
 import type { RuleInput, RuleOutcome } from '../types.js'
 import { rules } from './index.js'
+import type { ProviderName } from '../../connectors/contract.js'
+
+const PROVIDER_COMMAND: Record<ProviderName, RegExp> = {
+  aws: /^aws /,
+  azure: /^az /,
+  gcp: /^gcloud /,
+  vault: /^vault /,
+  github: /^gh api /,
+  openai: /^curl .*https:\/\/api\.openai\.com\//,
+  anthropic: /^curl .*https:\/\/api\.anthropic\.com\//,
+}
 
 const unreadableCredentials = { field: 'credentials' as const, operation: 'iam:ListAccessKeys', permission: 'iam:ListAccessKeys' }
 const unreadableUsage = { field: 'usage' as const, operation: 'iam:GetAccessKeyLastUsed', permission: 'iam:GetAccessKeyLastUsed' }
@@ -266,7 +277,10 @@ describe('rule catalogue', () => {
       expect(rule.nhi).toMatch(/^NHI([1-9]|10)$/)
       expect(rule.rationale.length, rule.id).toBeGreaterThan(60)
       expect(rule.remediation.console.length, rule.id).toBeGreaterThan(0)
-      expect(rule.remediation.cli.length, rule.id).toBeGreaterThan(10)
+      const commands = Object.entries(rule.remediation.cli)
+      expect(commands.length, rule.id).toBeGreaterThan(0)
+      // Each command is for the provider it is filed under: its own CLI, or its own API.
+      for (const [provider, command] of commands) expect(command, `${rule.id} (${provider})`).toMatch(PROVIDER_COMMAND[provider as ProviderName])
       for (const name of rule.thresholds) expect(Object.keys(defaultThresholds().values), rule.id).toContain(name)
     }
     const byDimension = (dimension: string) => rules.filter((rule) => rule.dimension === dimension).length

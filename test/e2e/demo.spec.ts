@@ -12,6 +12,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { PROVIDER_NAMES } from '../../connectors/contract.js'
 import { connectDatabase } from '../../db/connection.js'
+import { rulesById } from '../../scoring/rules/index.js'
 import { databaseUrl, dropDatabase } from '../database.js'
 import { expect, test as base } from './fixtures.js'
 
@@ -170,12 +171,15 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   await expect(page.getByText(/, found by Leash/).or(page.getByText(/, from the connector/)).first()).toBeVisible()
 
   // Nested evidence (an escalation path: its id, title and permissions) reads as fields, not JSON.
+  // A Google Cloud identity's: its fix is shown with gcloud, never with another provider's CLI.
   const escalation = await database.db
     .selectFrom('findings')
-    .select(['identity_id', 'evidence'])
-    .where('rule_id', '=', 'privilege_identity_escalation_path')
-    .where('status', '=', 'open')
-    .orderBy('identity_id')
+    .innerJoin('identities', 'identities.id', 'findings.identity_id')
+    .select(['findings.identity_id', 'findings.evidence'])
+    .where('findings.rule_id', '=', 'privilege_identity_escalation_path')
+    .where('findings.status', '=', 'open')
+    .where('identities.provider', '=', 'gcp')
+    .orderBy('findings.identity_id')
     .executeTakeFirstOrThrow()
   const escalationPath = (escalation.evidence as { paths: { title: string; permissions: string[] }[] }).paths[0]!
   await page.goto(`/identities/${escalation.identity_id}`)
@@ -183,6 +187,8 @@ test('a fresh start shows the demo estate on the Posture page, with findings fro
   await expect(escalationFinding.getByText(escalationPath.title, { exact: true })).toBeVisible()
   await expect(escalationFinding.getByText(escalationPath.permissions.join(', '), { exact: true })).toBeVisible()
   await expect(escalationFinding.getByText(/\{"/)).toHaveCount(0)
+  await expect(escalationFinding.getByLabel('Command line (Google Cloud CLI (gcloud))')).toHaveText(rulesById.get('privilege_identity_escalation_path')!.remediation.cli.gcp!)
+  await expect(escalationFinding.getByText(/^aws /)).toHaveCount(0)
 })
 
 test('a security team adds a real source on the Sources page: secrets are refused next to the field, and the connection test lists the permissions', async ({

@@ -12,7 +12,11 @@ export const credentialAgeSecretExpiredPresent = defineRule({
     'An expired credential no longer works, but it still clutters the identity, hides which credential is really in use, and can be extended or reactivated by anyone who can manage the identity.',
   remediation: {
     console: ['Confirm no workload still expects this credential (it cannot be using it), then delete it from the identity.'],
-    cli: 'az ad app credential delete --id APP_ID --key-id KEY_ID   # AWS: aws iam delete-access-key --user-name USER --access-key-id KEY_ID',
+    cli: {
+      aws: "aws iam delete-access-key --user-name USER --access-key-id KEY_ID",
+      azure: "az ad app credential delete --id APP_ID --key-id KEY_ID",
+      gcp: "gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL",
+    },
   },
   remedyActionId: null,
   thresholds: [],

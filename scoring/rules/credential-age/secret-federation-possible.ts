@@ -15,7 +15,12 @@ export const credentialAgeSecretFederationPossible = defineRule({
       'Configure federation for the workload (e.g. GitHub Actions OIDC → AWS role, Entra workload identity federation, a managed identity).',
       'Switch the workload to it, confirm the static secret is no longer used, then deactivate and delete the secret.',
     ],
-    cli: 'aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com   # Entra: az ad app federated-credential create --id APP_ID --parameters fic.json',
+    cli: {
+      aws: "aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com",
+      azure: "az ad app federated-credential create --id APP_ID --parameters federated-credential.json",
+      gcp: "gcloud iam workload-identity-pools create POOL --location=global && gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL",
+      github: "gh api -X POST /orgs/ORG/personal-access-tokens -f action=revoke -F 'pat_ids[]=PAT_GRANT_ID'   # then use a GitHub App installation token, which expires within an hour",
+    },
   },
   remedyActionId: 'aws.access_key.deactivate',
   thresholds: [],

@@ -14,7 +14,9 @@ export const monitoringAgentRuntimeLoggingDisabled = defineRule({
       'Enable invocation logging on the agent runtime (Amazon Bedrock: Settings → Model invocation logging; Azure OpenAI: diagnostic settings; Vertex AI: request-response logging).',
       'Send the logs somewhere the agent identity itself cannot delete them.',
     ],
-    cli: 'aws bedrock put-model-invocation-logging-configuration --logging-config file://logging.json',
+    cli: {
+      aws: "aws bedrock put-model-invocation-logging-configuration --logging-config file://logging.json",
+    },
   },
   remedyActionId: null,
   thresholds: [],

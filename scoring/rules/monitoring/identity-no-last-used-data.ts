@@ -15,7 +15,11 @@ export const monitoringIdentityNoLastUsedData = defineRule({
       'Check that sign-in or access logging covers this identity type (e.g. Entra service principal sign-in logs, CloudTrail for the account).',
       'Where the provider never records last use for this kind of identity, track usage in the workload (log the calls it makes).',
     ],
-    cli: 'aws cloudtrail describe-trails   # Entra: az monitor diagnostic-settings list --resource /providers/microsoft.aadiam',
+    cli: {
+      aws: "aws cloudtrail describe-trails",
+      azure: "az monitor diagnostic-settings list --resource /providers/microsoft.aadiam",
+      gcp: "gcloud services enable policyanalyzer.googleapis.com --project=PROJECT_ID",
+    },
   },
   remedyActionId: null,
   thresholds: [],

@@ -14,7 +14,12 @@ export const monitoringSourceUsageLogsUnavailable = defineRule({
       "Turn on the provider's sign-in or access logging (CloudTrail for all regions; Entra sign-in logs with a P1/P2 licence; audit logs for the vault or SaaS).",
       'Grant Leash read access to them, then re-scan.',
     ],
-    cli: 'aws cloudtrail create-trail --name org-trail --s3-bucket-name BUCKET --is-multi-region-trail && aws cloudtrail start-logging --name org-trail',
+    cli: {
+      aws: "aws cloudtrail create-trail --name org-trail --s3-bucket-name BUCKET --is-multi-region-trail && aws cloudtrail start-logging --name org-trail",
+      azure: "az monitor diagnostic-settings create --name entra-signins --resource /providers/microsoft.aadiam --workspace WORKSPACE_ID --logs '[{\"category\":\"ServicePrincipalSignInLogs\",\"enabled\":true}]'",
+      gcp: "gcloud services enable policyanalyzer.googleapis.com --project=PROJECT_ID",
+      vault: "vault audit enable file file_path=/var/log/vault_audit.log",
+    },
   },
   remedyActionId: null,
   thresholds: [],

@@ -14,7 +14,11 @@ export const ownershipIdentityNoOwner = defineRule({
       'Alternatively tag it at the provider with an owner tag (e.g. owner=alice@example.com) so every scan picks the owner up.',
       'If nobody needs it, disable it and delete it after the grace period.',
     ],
-    cli: 'aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com   # Entra: az ad app owner add --id APP_ID --owner-object-id USER_ID',
+    cli: {
+      aws: "aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com",
+      azure: "az ad app owner add --id APP_ID --owner-object-id USER_OBJECT_ID",
+      gcp: "gcloud iam service-accounts update SA_EMAIL --description=\"owner: alice@example.com\"",
+    },
   },
   remedyActionId: null,
   thresholds: [],

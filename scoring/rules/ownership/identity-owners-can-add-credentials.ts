@@ -17,7 +17,10 @@ export const ownershipIdentityOwnersCanAddCredentials = defineRule({
       'Remove application owners who do not need to manage credentials; keep owners as accountable people in Leash (claims) instead.',
       'Or reduce the identity to the rights its workload actually uses, so owning it is no longer privileged.',
     ],
-    cli: 'az ad app owner remove --id APP_ID --owner-object-id USER_ID',
+    cli: {
+      azure: "az ad app owner remove --id APP_ID --owner-object-id USER_OBJECT_ID",
+      gcp: "gcloud iam service-accounts remove-iam-policy-binding SA_EMAIL --member=user:USER_EMAIL --role=roles/iam.serviceAccountKeyAdmin",
+    },
   },
   remedyActionId: null,
   thresholds: [],

@@ -13,7 +13,11 @@ export const privilegeIdentityEscalationPath = defineRule({
       'Remove one permission of each listed path, or restrict it with a resource or condition (e.g. iam:PassRole only for one specific role).',
       'Re-scan to confirm the path is gone.',
     ],
-    cli: 'aws iam put-role-policy --role-name ROLE --policy-name least-privilege --policy-document file://policy.json',
+    cli: {
+      aws: "aws iam put-role-policy --role-name ROLE --policy-name least-privilege --policy-document file://policy.json",
+      azure: "az role assignment delete --assignee APP_ID --role \"User Access Administrator\" --scope SCOPE",
+      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/editor",
+    },
   },
   remedyActionId: null,
   thresholds: [],

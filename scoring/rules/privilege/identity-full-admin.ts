@@ -14,7 +14,12 @@ export const privilegeIdentityFullAdmin = defineRule({
       'Replace the administrator policy or role with a least-privilege one scoped to those actions and resources.',
       'Detach the administrator policy or remove the role assignment.',
     ],
-    cli: 'aws iam detach-role-policy --role-name ROLE --policy-arn arn:aws:iam::aws:policy/AdministratorAccess   # Azure: az role assignment delete --assignee APP_ID --role Owner',
+    cli: {
+      aws: "aws iam detach-role-policy --role-name ROLE --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
+      azure: "az role assignment delete --assignee APP_ID --role Owner --scope /subscriptions/SUBSCRIPTION_ID",
+      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/owner",
+      vault: "vault token revoke -accessor ACCESSOR   # a token with the root policy cannot be narrowed: issue one with a scoped policy instead",
+    },
   },
   remedyActionId: null,
   thresholds: [],

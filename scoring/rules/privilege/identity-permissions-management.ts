@@ -13,7 +13,11 @@ export const privilegeIdentityPermissionsManagement = defineRule({
       'Remove permission-management actions (iam:Put*Policy, iam:Attach*Policy, iam:CreateAccessKey, RoleManagement.ReadWrite.Directory, AppRoleAssignment.ReadWrite.All, …) unless the identity is a deliberate provisioning tool.',
       'If it is one, restrict it with a permissions boundary or conditions, and make sure a named person owns it.',
     ],
-    cli: 'aws iam delete-role-policy --role-name ROLE --policy-name POLICY   # Entra: az ad app permission delete --id APP_ID --api 00000003-0000-0000-c000-000000000000',
+    cli: {
+      aws: "aws iam delete-role-policy --role-name ROLE --policy-name POLICY",
+      azure: "az ad app permission delete --id APP_ID --api 00000003-0000-0000-c000-000000000000 --api-permissions PERMISSION_ID",
+      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/resourcemanager.projectIamAdmin",
+    },
   },
   remedyActionId: null,
   thresholds: [],

@@ -13,7 +13,11 @@ export const privilegeIdentitySharedWorkloads = defineRule({
       'Create one identity per workload or agent with only the rights that workload needs.',
       "Move each workload to its own identity, then remove the shared one's extra rights.",
     ],
-    cli: 'aws iam create-role --role-name WORKLOAD-role --assume-role-policy-document file://trust.json',
+    cli: {
+      aws: "aws iam create-role --role-name WORKLOAD-role --assume-role-policy-document file://trust.json",
+      azure: "az identity create --name WORKLOAD-identity --resource-group RG",
+      gcp: "gcloud iam service-accounts create WORKLOAD-sa --project=PROJECT_ID",
+    },
   },
   remedyActionId: null,
   thresholds: ['maxWorkloadsPerIdentity'],

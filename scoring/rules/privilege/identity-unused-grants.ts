@@ -13,7 +13,10 @@ export const privilegeIdentityUnusedGrants = defineRule({
       'Review the unused services or permissions listed in the evidence with the owner.',
       'Remove them from the policy or role assignment; keep the used ones.',
     ],
-    cli: 'aws iam generate-service-last-accessed-details --arn ROLE_ARN   # then remove the unused services from the policy',
+    cli: {
+      aws: "aws iam generate-service-last-accessed-details --arn ROLE_ARN   # then remove the unused services from the policy",
+      gcp: "gcloud recommender recommendations list --project=PROJECT_ID --location=global --recommender=google.iam.policy.Recommender",
+    },
   },
   remedyActionId: null,
   thresholds: [],
