@@ -194,11 +194,11 @@ export default function IdentitiesPage() {
                 <thead>
                   <tr>
                     <SortHeader sort="name">Name</SortHeader>
+                    <SortHeader sort="risk">Risk</SortHeader>
                     <th scope="col">Provider</th>
                     <th scope="col">Kind</th>
                     <th scope="col">Agent</th>
                     <th scope="col">Owner</th>
-                    <SortHeader sort="risk">Risk</SortHeader>
                     <SortHeader sort="last_used">Last used</SortHeader>
                     <SortHeader sort="oldest_credential">Oldest credential</SortHeader>
                   </tr>
@@ -213,22 +213,28 @@ export default function IdentitiesPage() {
                         </div>
                         {row.status !== 'active' ? <StatusBadge status={row.status} /> : null}
                       </td>
-                      <td className="nowrap">
-                        {label(row.provider)}
-                        <div className="small muted">{row.account_id}</div>
-                      </td>
-                      <td>{kindLabel(row.kind)}</td>
-                      <td>{row.is_agent ? <AgentBadge platform={row.agent_platform} confidence={row.agent_confidence} /> : <span className="muted">—</span>}</td>
-                      <td>
-                        {row.owner_ref ? <div className="truncate">{row.owner_ref}</div> : null}
-                        <OwnerStatusBadge status={row.owner_status} />
-                      </td>
                       <td>
                         <RiskBadge score={row.risk_score} />
                       </td>
+                      <td className="nowrap">
+                        {label(row.provider)}
+                        <div className="small muted truncate-short" title={row.account_id}>
+                          {row.account_id}
+                        </div>
+                      </td>
+                      <td>{kindLabel(row.kind)}</td>
+                      <td>{row.is_agent ? <AgentBadge platform={row.agent_platform} confidence={row.agent_confidence} /> : <span className="muted">—</span>}</td>
+                      <td className="cell-owner">
+                        {row.owner_ref ? (
+                          <div className="truncate" title={row.owner_ref}>
+                            {row.owner_ref}
+                          </div>
+                        ) : null}
+                        <OwnerStatusBadge status={row.owner_status} />
+                      </td>
                       <td className="nowrap" title={formatDate(row.last_used_at, '')}>{row.last_used_known || row.last_used_at ? formatAgo(row.last_used_at, 'never') : <span className="muted">no data</span>}</td>
                       <td className="nowrap" title={formatDate(row.oldest_credential_at, '')}>
-                        {row.credential_count === 0 && !row.oldest_credential_at ? <span className="muted">none</span> : formatAgeDays(row.oldest_credential_at)}
+                        {row.credential_count === 0 && !row.oldest_credential_at ? <span className="muted">none</span> : formatAgeDays(row.oldest_credential_at, 'unknown')}
                       </td>
                     </tr>
                   ))}
