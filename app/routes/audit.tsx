@@ -121,13 +121,22 @@ export default function AuditPage() {
             {rows.map((row) => (
               <tr key={row.seq}>
                 <td className="mono">{row.seq}</td>
-                <td className="mono">{row.occurred_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
+                <td className="mono nowrap">{row.occurred_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
                 <td>
                   {row.actor_display ?? '—'} <span className="muted">({row.actor_type})</span>
                 </td>
                 <td className="mono">{row.action}</td>
-                <td>{row.object_type ? `${row.object_type} ${row.object_id ?? ''}` : '—'}</td>
-                <td className="mono">{describeChange(row.before, row.after)}</td>
+                <td className="audit-object">
+                  {row.object_type ? (
+                    <>
+                      {row.object_type}
+                      {row.object_id ? <div className="mono small">{row.object_id}</div> : null}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td className="mono small break">{describeChange(row.before, row.after)}</td>
                 <td>{row.reason ?? ''}</td>
                 <td className="mono">{row.ip ?? ''}</td>
               </tr>
