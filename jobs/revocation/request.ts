@@ -61,9 +61,14 @@ export async function assertMayRequest(db: Db, actor: WorkflowActor, identityId:
   throw new WorkflowError(403, 'You may not request a revocation of this identity.', 'Ask an operator or security lead, or claim the identity first if it is yours.')
 }
 
+/**
+ * What a request is about, in the page's title and the audit trail: a credential by the id the
+ * provider shows (the key id an operator checks in the console), then its name when it has one.
+ */
 function labelOf(context: IdentityContext, credential: Credential | null): string {
   if (!credential) return `${context.identity.kind.replace(/_/g, ' ')} ${context.identity.displayName}`
-  return `${credential.type.replace(/_/g, ' ')} ${credential.display_name ?? credential.external_id}`
+  const named = credential.display_name && credential.display_name !== credential.external_id ? ` — ${credential.display_name}` : ''
+  return `${credential.type.replace(/_/g, ' ')} ${credential.external_id}${named}`
 }
 
 /** Plans what a request would do, without storing anything. The request page shows this. */
