@@ -62,13 +62,15 @@ export async function assertMayRequest(db: Db, actor: WorkflowActor, identityId:
 }
 
 /**
- * What a request is about, in the page's title and the audit trail: a credential by the id the
- * provider shows (the key id an operator checks in the console), then its name when it has one.
+ * What a request is about, in the page's title and the audit trail: a credential by its name
+ * (or its id when it has none), after its type unless the name already says it ("Access key 1
+ * (created …)" read "access key Access key 1 …").
  */
 function labelOf(context: IdentityContext, credential: Credential | null): string {
   if (!credential) return `${context.identity.kind.replace(/_/g, ' ')} ${context.identity.displayName}`
-  const named = credential.display_name && credential.display_name !== credential.external_id ? ` — ${credential.display_name}` : ''
-  return `${credential.type.replace(/_/g, ' ')} ${credential.external_id}${named}`
+  const type = credential.type.replace(/_/g, ' ')
+  const name = credential.display_name ?? credential.external_id
+  return name.toLowerCase().startsWith(type.toLowerCase()) ? name : `${type} ${name}`
 }
 
 /** Plans what a request would do, without storing anything. The request page shows this. */

@@ -67,6 +67,22 @@ async function expectWorkflowError(promise: Promise<unknown>, status: number, me
 }
 
 describe('revocation of one credential with normal impact', () => {
+  it('names a credential by its name, with its type only when the name does not already say it', async () => {
+    const db = database.current.db
+    const key = newKey()
+    state = createTestProviderState({ [key]: 'Active' })
+    deps = freshDeps()
+    const seeded = await seedIdentity(db, { keys: [key], accessLevel: 'read' })
+    const selection = { identityId: seeded.identityId, credentialId: seeded.credentialIds[0] }
+    const labelNow = async () => (await previewRevocation(db, deps, actorOf(operator), selection)).items[0]!.label
+
+    expect(await labelNow()).toBe(`access key ${key}`)
+    await db.updateTable('credentials').set({ display_name: 'Access key 1 (created 2026-04-20)' }).where('id', '=', seeded.credentialIds[0]!).execute()
+    expect(await labelNow()).toBe('Access key 1 (created 2026-04-20)')
+    await db.updateTable('credentials').set({ display_name: 'deploy bot' }).where('id', '=', seeded.credentialIds[0]!).execute()
+    expect(await labelNow()).toBe('access key deploy bot')
+  })
+
   it('plans, executes at once, records the provider call, verifies, and audits every step', async () => {
     const db = database.current.db
     const key = newKey()
