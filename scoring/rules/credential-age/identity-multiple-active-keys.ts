@@ -1,6 +1,7 @@
 import { defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { CredentialInput, RuleOutcome } from '../../types.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../shared-commands.js'
 
 export const credentialAgeIdentityMultipleActiveKeys = defineRule({
   id: 'credential_age_identity_multiple_active_keys',
@@ -16,11 +17,11 @@ export const credentialAgeIdentityMultipleActiveKeys = defineRule({
       'Deactivate the other one, and delete it after the grace period.',
     ],
     cli: {
-      aws: "aws iam update-access-key --user-name USER --access-key-id UNUSED_KEY_ID --status Inactive",
-      azure: "az ad app credential delete --id APP_ID --key-id UNUSED_KEY_ID",
-      gcp: "gcloud iam service-accounts keys disable UNUSED_KEY_ID --iam-account=SA_EMAIL",
-      openai: "curl -X DELETE \"https://api.openai.com/v1/organization/projects/PROJECT_ID/api_keys/UNUSED_KEY_ID\" -H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"",
-      anthropic: "curl -X POST \"https://api.anthropic.com/v1/organizations/api_keys/UNUSED_KEY_ID\" -H \"x-api-key: $ANTHROPIC_ADMIN_KEY\" -H \"anthropic-version: 2023-06-01\" -H \"content-type: application/json\" -d '{\"status\":\"inactive\"}'",
+      aws: 'aws iam update-access-key --user-name USER --access-key-id UNUSED_KEY_ID --status Inactive',
+      azure: 'az ad app credential delete --id APP_ID --key-id UNUSED_KEY_ID',
+      gcp: 'gcloud iam service-accounts keys disable UNUSED_KEY_ID --iam-account=SA_EMAIL',
+      openai: OPENAI_DELETE_PROJECT_KEY.replace('KEY_ID', 'UNUSED_KEY_ID'),
+      anthropic: ANTHROPIC_DEACTIVATE_KEY.replace('KEY_ID', 'UNUSED_KEY_ID'),
     },
   },
   remedyActionId: 'aws.access_key.deactivate',

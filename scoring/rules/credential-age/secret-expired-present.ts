@@ -13,9 +13,9 @@ export const credentialAgeSecretExpiredPresent = defineRule({
   remediation: {
     console: ['Confirm no workload still expects this credential (it cannot be using it), then delete it from the identity.'],
     cli: {
-      aws: "aws iam delete-access-key --user-name USER --access-key-id KEY_ID",
-      azure: "az ad app credential delete --id APP_ID --key-id KEY_ID",
-      gcp: "gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL",
+      aws: 'aws iam delete-access-key --user-name USER --access-key-id KEY_ID',
+      azure: 'az ad app credential delete --id APP_ID --key-id KEY_ID',
+      gcp: 'gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL',
     },
   },
   remedyActionId: null,

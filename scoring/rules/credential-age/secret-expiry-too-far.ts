@@ -16,9 +16,9 @@ export const credentialAgeSecretExpiryTooFar = defineRule({
       'Where the provider cannot expire the credential (AWS access keys), rotate it on a schedule or replace it with federation.',
     ],
     cli: {
-      azure: "az ad app credential reset --id APP_ID --years 1",
-      gcp: "gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL   # set the org policy constraints/iam.serviceAccountKeyExpiryHours so keys expire",
-      vault: "vault token create -policy=POLICY -ttl=720h -explicit-max-ttl=8760h",
+      azure: 'az ad app credential reset --id APP_ID --years 1',
+      gcp: 'gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL   # set the org policy constraints/iam.serviceAccountKeyExpiryHours so keys expire',
+      vault: 'vault token create -policy=POLICY -ttl=720h -explicit-max-ttl=8760h',
     },
   },
   remedyActionId: null,

@@ -1,5 +1,6 @@
 import { credentialEvidence, defineRule, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
+import { GITHUB_REVOKE_PAT } from '../shared-commands.js'
 
 export const credentialAgeSecretFederationPossible = defineRule({
   id: 'credential_age_secret_federation_possible',
@@ -16,10 +17,10 @@ export const credentialAgeSecretFederationPossible = defineRule({
       'Switch the workload to it, confirm the static secret is no longer used, then deactivate and delete the secret.',
     ],
     cli: {
-      aws: "aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com",
-      azure: "az ad app federated-credential create --id APP_ID --parameters federated-credential.json",
-      gcp: "gcloud iam workload-identity-pools create POOL --location=global && gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL",
-      github: "gh api -X POST /orgs/ORG/personal-access-tokens -f action=revoke -F 'pat_ids[]=PAT_GRANT_ID'   # then use a GitHub App installation token, which expires within an hour",
+      aws: 'aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com',
+      azure: 'az ad app federated-credential create --id APP_ID --parameters federated-credential.json',
+      gcp: 'gcloud iam workload-identity-pools create POOL --location=global && gcloud iam service-accounts keys delete KEY_ID --iam-account=SA_EMAIL',
+      github: `${GITHUB_REVOKE_PAT}   # then use a GitHub App installation token, which expires within an hour`,
     },
   },
   remedyActionId: 'aws.access_key.deactivate',

@@ -16,9 +16,10 @@ export const credentialAgeSecretNeverRotated = defineRule({
       'Rotate it once immediately and confirm the consumers pick up the new value.',
     ],
     cli: {
-      aws: "aws secretsmanager rotate-secret --secret-id SECRET_ARN --rotation-lambda-arn LAMBDA_ARN --rotation-rules AutomaticallyAfterDays=30",
-      azure: "az keyvault secret set-attributes --vault-name VAULT --name SECRET --expires YYYY-MM-DDT00:00:00Z   # then rotate it with a new version: az keyvault secret set --vault-name VAULT --name SECRET --file new-value.txt",
-      gcp: "gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL && gcloud iam service-accounts keys disable OLD_KEY_ID --iam-account=SA_EMAIL",
+      aws: 'aws secretsmanager rotate-secret --secret-id SECRET_ARN --rotation-lambda-arn LAMBDA_ARN --rotation-rules AutomaticallyAfterDays=30',
+      azure:
+        'az keyvault secret set-attributes --vault-name VAULT --name SECRET --expires YYYY-MM-DDT00:00:00Z   # then rotate it with a new version: az keyvault secret set --vault-name VAULT --name SECRET --file new-value.txt',
+      gcp: 'gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL && gcloud iam service-accounts keys disable OLD_KEY_ID --iam-account=SA_EMAIL',
     },
   },
   remedyActionId: null,

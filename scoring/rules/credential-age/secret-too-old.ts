@@ -1,6 +1,7 @@
 import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { RuleOutcome } from '../../types.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../shared-commands.js'
 
 export const credentialAgeSecretTooOld = defineRule({
   id: 'credential_age_secret_too_old',
@@ -17,12 +18,12 @@ export const credentialAgeSecretTooOld = defineRule({
       'Better: replace the static secret with federation or a managed identity.',
     ],
     cli: {
-      aws: "aws iam create-access-key --user-name USER && aws iam update-access-key --user-name USER --access-key-id OLD_KEY_ID --status Inactive",
-      azure: "az ad app credential reset --id APP_ID --append --years 1 && az ad app credential delete --id APP_ID --key-id OLD_KEY_ID",
-      gcp: "gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL && gcloud iam service-accounts keys disable OLD_KEY_ID --iam-account=SA_EMAIL",
-      vault: "vault token create -policy=POLICY -period=24h && vault token revoke -accessor OLD_ACCESSOR",
-      openai: "curl -X DELETE \"https://api.openai.com/v1/organization/projects/PROJECT_ID/api_keys/KEY_ID\" -H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"   # after the workload uses a new key",
-      anthropic: "curl -X POST \"https://api.anthropic.com/v1/organizations/api_keys/KEY_ID\" -H \"x-api-key: $ANTHROPIC_ADMIN_KEY\" -H \"anthropic-version: 2023-06-01\" -H \"content-type: application/json\" -d '{\"status\":\"inactive\"}'   # after the workload uses a new key",
+      aws: 'aws iam create-access-key --user-name USER && aws iam update-access-key --user-name USER --access-key-id OLD_KEY_ID --status Inactive',
+      azure: 'az ad app credential reset --id APP_ID --append --years 1 && az ad app credential delete --id APP_ID --key-id OLD_KEY_ID',
+      gcp: 'gcloud iam service-accounts keys create new-key.json --iam-account=SA_EMAIL && gcloud iam service-accounts keys disable OLD_KEY_ID --iam-account=SA_EMAIL',
+      vault: 'vault token create -policy=POLICY -period=24h && vault token revoke -accessor OLD_ACCESSOR',
+      openai: `${OPENAI_DELETE_PROJECT_KEY}   # after the workload uses a new key`,
+      anthropic: `${ANTHROPIC_DEACTIVATE_KEY}   # after the workload uses a new key`,
     },
   },
   remedyActionId: 'aws.access_key.deactivate',

@@ -15,7 +15,7 @@ export const monitoringAgentRuntimeLoggingDisabled = defineRule({
       'Send the logs somewhere the agent identity itself cannot delete them.',
     ],
     cli: {
-      aws: "aws bedrock put-model-invocation-logging-configuration --logging-config file://logging.json",
+      aws: 'aws bedrock put-model-invocation-logging-configuration --logging-config file://logging.json',
     },
   },
   remedyActionId: null,

@@ -1,6 +1,7 @@
 import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from '../credential-age/shared.js'
 import type { RuleOutcome } from '../../types.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY, VAULT_REVOKE_TOKEN } from '../shared-commands.js'
 
 export const monitoringCredentialUnused = defineRule({
   id: 'monitoring_credential_unused',
@@ -13,13 +14,13 @@ export const monitoringCredentialUnused = defineRule({
   remediation: {
     console: ['Deactivate the credential; delete it after the grace period if nothing reports an error.'],
     cli: {
-      aws: "aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive",
-      azure: "az ad app credential delete --id APP_ID --key-id KEY_ID",
-      gcp: "gcloud iam service-accounts keys disable KEY_ID --iam-account=SA_EMAIL",
-      vault: "vault token revoke -accessor ACCESSOR",
-      github: "gh api -X DELETE /repos/OWNER/REPO/keys/KEY_ID",
-      openai: "curl -X DELETE \"https://api.openai.com/v1/organization/projects/PROJECT_ID/api_keys/KEY_ID\" -H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"",
-      anthropic: "curl -X POST \"https://api.anthropic.com/v1/organizations/api_keys/KEY_ID\" -H \"x-api-key: $ANTHROPIC_ADMIN_KEY\" -H \"anthropic-version: 2023-06-01\" -H \"content-type: application/json\" -d '{\"status\":\"inactive\"}'",
+      aws: 'aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive',
+      azure: 'az ad app credential delete --id APP_ID --key-id KEY_ID',
+      gcp: 'gcloud iam service-accounts keys disable KEY_ID --iam-account=SA_EMAIL',
+      vault: VAULT_REVOKE_TOKEN,
+      github: 'gh api -X DELETE /repos/OWNER/REPO/keys/KEY_ID',
+      openai: OPENAI_DELETE_PROJECT_KEY,
+      anthropic: ANTHROPIC_DEACTIVATE_KEY,
     },
   },
   remedyActionId: 'aws.access_key.deactivate',

@@ -1,5 +1,6 @@
 import { daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { identityUsage } from './usage.js'
+import { DISABLE_UNUSED_IDENTITY } from '../shared-commands.js'
 
 export const monitoringIdentityNeverUsed = defineRule({
   id: 'monitoring_identity_never_used',
@@ -15,13 +16,8 @@ export const monitoringIdentityNeverUsed = defineRule({
       'If not, disable it, and delete it after the grace period.',
     ],
     cli: {
-      aws: "aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive   # then aws iam delete-user / delete-role",
-      azure: "az ad sp update --id SP_ID --set accountEnabled=false",
-      gcp: "gcloud iam service-accounts disable SA_EMAIL",
-      vault: "vault token revoke -accessor ACCESSOR",
-      github: "gh api -X POST /orgs/ORG/personal-access-tokens -f action=revoke -F 'pat_ids[]=PAT_GRANT_ID'",
-      openai: "curl -X DELETE \"https://api.openai.com/v1/organization/projects/PROJECT_ID/api_keys/KEY_ID\" -H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"",
-      anthropic: "curl -X POST \"https://api.anthropic.com/v1/organizations/api_keys/KEY_ID\" -H \"x-api-key: $ANTHROPIC_ADMIN_KEY\" -H \"anthropic-version: 2023-06-01\" -H \"content-type: application/json\" -d '{\"status\":\"inactive\"}'",
+      aws: 'aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive   # then aws iam delete-user / delete-role',
+      ...DISABLE_UNUSED_IDENTITY,
     },
   },
   remedyActionId: null,

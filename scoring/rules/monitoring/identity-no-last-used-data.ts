@@ -16,9 +16,9 @@ export const monitoringIdentityNoLastUsedData = defineRule({
       'Where the provider never records last use for this kind of identity, track usage in the workload (log the calls it makes).',
     ],
     cli: {
-      aws: "aws cloudtrail describe-trails",
-      azure: "az monitor diagnostic-settings list --resource /providers/microsoft.aadiam",
-      gcp: "gcloud services enable policyanalyzer.googleapis.com --project=PROJECT_ID",
+      aws: 'aws cloudtrail describe-trails',
+      azure: 'az monitor diagnostic-settings list --resource /providers/microsoft.aadiam',
+      gcp: 'gcloud services enable policyanalyzer.googleapis.com --project=PROJECT_ID',
     },
   },
   remedyActionId: null,

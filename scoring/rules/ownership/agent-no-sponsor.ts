@@ -14,9 +14,9 @@ export const ownershipAgentNoSponsor = defineRule({
       'If the agent is no longer used, disable its identity.',
     ],
     cli: {
-      aws: "aws iam tag-role --role-name ROLE --tags Key=sponsor,Value=alice@example.com",
-      azure: "az rest --method POST --url 'https://graph.microsoft.com/beta/servicePrincipals/AGENT_ID/microsoft.graph.agentIdentity/sponsors/$ref' --body '{\"@odata.id\":\"https://graph.microsoft.com/beta/users/USER_ID\"}'",
-      gcp: "gcloud iam service-accounts update SA_EMAIL --description=\"sponsor: alice@example.com\"",
+      aws: 'aws iam tag-role --role-name ROLE --tags Key=sponsor,Value=alice@example.com',
+      azure: `az rest --method POST --url 'https://graph.microsoft.com/beta/servicePrincipals/AGENT_ID/microsoft.graph.agentIdentity/sponsors/$ref' --body '{"@odata.id":"https://graph.microsoft.com/beta/users/USER_ID"}'`,
+      gcp: 'gcloud iam service-accounts update SA_EMAIL --description="sponsor: alice@example.com"',
     },
   },
   remedyActionId: null,

@@ -15,9 +15,9 @@ export const ownershipIdentityNoOwner = defineRule({
       'If nobody needs it, disable it and delete it after the grace period.',
     ],
     cli: {
-      aws: "aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com",
-      azure: "az ad app owner add --id APP_ID --owner-object-id USER_OBJECT_ID",
-      gcp: "gcloud iam service-accounts update SA_EMAIL --description=\"owner: alice@example.com\"",
+      aws: 'aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com',
+      azure: 'az ad app owner add --id APP_ID --owner-object-id USER_OBJECT_ID',
+      gcp: 'gcloud iam service-accounts update SA_EMAIL --description="owner: alice@example.com"',
     },
   },
   remedyActionId: null,

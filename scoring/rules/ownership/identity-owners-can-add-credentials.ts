@@ -18,8 +18,8 @@ export const ownershipIdentityOwnersCanAddCredentials = defineRule({
       'Or reduce the identity to the rights its workload actually uses, so owning it is no longer privileged.',
     ],
     cli: {
-      azure: "az ad app owner remove --id APP_ID --owner-object-id USER_OBJECT_ID",
-      gcp: "gcloud iam service-accounts remove-iam-policy-binding SA_EMAIL --member=user:USER_EMAIL --role=roles/iam.serviceAccountKeyAdmin",
+      azure: 'az ad app owner remove --id APP_ID --owner-object-id USER_OBJECT_ID',
+      gcp: 'gcloud iam service-accounts remove-iam-policy-binding SA_EMAIL --member=user:USER_EMAIL --role=roles/iam.serviceAccountKeyAdmin',
     },
   },
   remedyActionId: null,

@@ -14,9 +14,9 @@ export const ownershipOwnerGroupOnly = defineRule({
       'Or add an individual owner tag next to the team tag (e.g. owner=alice@example.com).',
     ],
     cli: {
-      aws: "aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com",
-      azure: "az ad app owner add --id APP_ID --owner-object-id USER_OBJECT_ID",
-      gcp: "gcloud iam service-accounts update SA_EMAIL --description=\"owner: alice@example.com, team=platform\"",
+      aws: 'aws iam tag-role --role-name ROLE --tags Key=owner,Value=alice@example.com',
+      azure: 'az ad app owner add --id APP_ID --owner-object-id USER_OBJECT_ID',
+      gcp: 'gcloud iam service-accounts update SA_EMAIL --description="owner: alice@example.com, team=platform"',
     },
   },
   remedyActionId: null,

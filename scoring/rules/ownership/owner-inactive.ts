@@ -15,9 +15,10 @@ export const ownershipOwnerInactive = defineRule({
       'If no workload needs it any more, disable it and delete it after the grace period.',
     ],
     cli: {
-      aws: "aws iam tag-role --role-name ROLE --tags Key=owner,Value=new.owner@example.com",
-      azure: "az ad app owner add --id APP_ID --owner-object-id NEW_OWNER_OBJECT_ID && az ad app owner remove --id APP_ID --owner-object-id OLD_OWNER_OBJECT_ID",
-      gcp: "gcloud iam service-accounts update SA_EMAIL --description=\"owner: new.owner@example.com\"",
+      aws: 'aws iam tag-role --role-name ROLE --tags Key=owner,Value=new.owner@example.com',
+      azure:
+        'az ad app owner add --id APP_ID --owner-object-id NEW_OWNER_OBJECT_ID && az ad app owner remove --id APP_ID --owner-object-id OLD_OWNER_OBJECT_ID',
+      gcp: 'gcloud iam service-accounts update SA_EMAIL --description="owner: new.owner@example.com"',
     },
   },
   remedyActionId: null,

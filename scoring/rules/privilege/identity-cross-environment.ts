@@ -14,9 +14,9 @@ export const privilegeIdentityCrossEnvironment = defineRule({
       'Remove the non-production usage (and its tags or trust) from the production identity.',
     ],
     cli: {
-      aws: "aws iam create-role --role-name APP-nonprod --assume-role-policy-document file://trust-nonprod.json",
-      azure: "az identity create --name APP-nonprod --resource-group NONPROD_RG",
-      gcp: "gcloud iam service-accounts create APP-nonprod --project=NONPROD_PROJECT_ID",
+      aws: 'aws iam create-role --role-name APP-nonprod --assume-role-policy-document file://trust-nonprod.json',
+      azure: 'az identity create --name APP-nonprod --resource-group NONPROD_RG',
+      gcp: 'gcloud iam service-accounts create APP-nonprod --project=NONPROD_PROJECT_ID',
     },
   },
   remedyActionId: null,

@@ -14,9 +14,9 @@ export const privilegeIdentityEscalationPath = defineRule({
       'Re-scan to confirm the path is gone.',
     ],
     cli: {
-      aws: "aws iam put-role-policy --role-name ROLE --policy-name least-privilege --policy-document file://policy.json",
-      azure: "az role assignment delete --assignee APP_ID --role \"User Access Administrator\" --scope SCOPE",
-      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/editor",
+      aws: 'aws iam put-role-policy --role-name ROLE --policy-name least-privilege --policy-document file://policy.json',
+      azure: 'az role assignment delete --assignee APP_ID --role "User Access Administrator" --scope SCOPE',
+      gcp: 'gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/editor',
     },
   },
   remedyActionId: null,

@@ -1,4 +1,5 @@
 import { capped, defineRule, unknownBecause, unreadable } from '../helpers.js'
+import { VAULT_REVOKE_TOKEN } from '../shared-commands.js'
 
 export const privilegeIdentityFullAdmin = defineRule({
   id: 'privilege_identity_full_admin',
@@ -15,10 +16,10 @@ export const privilegeIdentityFullAdmin = defineRule({
       'Detach the administrator policy or remove the role assignment.',
     ],
     cli: {
-      aws: "aws iam detach-role-policy --role-name ROLE --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
-      azure: "az role assignment delete --assignee APP_ID --role Owner --scope /subscriptions/SUBSCRIPTION_ID",
-      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/owner",
-      vault: "vault token revoke -accessor ACCESSOR   # a token with the root policy cannot be narrowed: issue one with a scoped policy instead",
+      aws: 'aws iam detach-role-policy --role-name ROLE --policy-arn arn:aws:iam::aws:policy/AdministratorAccess',
+      azure: 'az role assignment delete --assignee APP_ID --role Owner --scope /subscriptions/SUBSCRIPTION_ID',
+      gcp: 'gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/owner',
+      vault: `${VAULT_REVOKE_TOKEN}   # a token with the root policy cannot be narrowed: issue one with a scoped policy instead`,
     },
   },
   remedyActionId: null,

@@ -14,9 +14,9 @@ export const privilegeIdentityPermissionsManagement = defineRule({
       'If it is one, restrict it with a permissions boundary or conditions, and make sure a named person owns it.',
     ],
     cli: {
-      aws: "aws iam delete-role-policy --role-name ROLE --policy-name POLICY",
-      azure: "az ad app permission delete --id APP_ID --api 00000003-0000-0000-c000-000000000000 --api-permissions PERMISSION_ID",
-      gcp: "gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/resourcemanager.projectIamAdmin",
+      aws: 'aws iam delete-role-policy --role-name ROLE --policy-name POLICY',
+      azure: 'az ad app permission delete --id APP_ID --api 00000003-0000-0000-c000-000000000000 --api-permissions PERMISSION_ID',
+      gcp: 'gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/resourcemanager.projectIamAdmin',
     },
   },
   remedyActionId: null,

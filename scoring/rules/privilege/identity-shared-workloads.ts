@@ -14,9 +14,9 @@ export const privilegeIdentitySharedWorkloads = defineRule({
       "Move each workload to its own identity, then remove the shared one's extra rights.",
     ],
     cli: {
-      aws: "aws iam create-role --role-name WORKLOAD-role --assume-role-policy-document file://trust.json",
-      azure: "az identity create --name WORKLOAD-identity --resource-group RG",
-      gcp: "gcloud iam service-accounts create WORKLOAD-sa --project=PROJECT_ID",
+      aws: 'aws iam create-role --role-name WORKLOAD-role --assume-role-policy-document file://trust.json',
+      azure: 'az identity create --name WORKLOAD-identity --resource-group RG',
+      gcp: 'gcloud iam service-accounts create WORKLOAD-sa --project=PROJECT_ID',
     },
   },
   remedyActionId: null,

@@ -14,8 +14,8 @@ export const privilegeIdentityUnusedGrants = defineRule({
       'Remove them from the policy or role assignment; keep the used ones.',
     ],
     cli: {
-      aws: "aws iam generate-service-last-accessed-details --arn ROLE_ARN   # then remove the unused services from the policy",
-      gcp: "gcloud recommender recommendations list --project=PROJECT_ID --location=global --recommender=google.iam.policy.Recommender",
+      aws: 'aws iam generate-service-last-accessed-details --arn ROLE_ARN   # then remove the unused services from the policy',
+      gcp: 'gcloud recommender recommendations list --project=PROJECT_ID --location=global --recommender=google.iam.policy.Recommender',
     },
   },
   remedyActionId: null,

@@ -24,9 +24,10 @@ export const privilegeWriteWildcardResource = defineRule({
       'Use access analysis or the unused-grants evidence to find them.',
     ],
     cli: {
-      aws: "aws iam create-policy-version --policy-arn POLICY_ARN --policy-document file://scoped-policy.json --set-as-default",
-      azure: "az role assignment create --assignee APP_ID --role ROLE --scope /subscriptions/SUBSCRIPTION_ID/resourceGroups/RG && az role assignment delete --assignee APP_ID --role ROLE --scope /subscriptions/SUBSCRIPTION_ID",
-      gcp: "gcloud storage buckets add-iam-policy-binding gs://BUCKET --member=serviceAccount:SA_EMAIL --role=roles/storage.objectAdmin && gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/storage.objectAdmin",
+      aws: 'aws iam create-policy-version --policy-arn POLICY_ARN --policy-document file://scoped-policy.json --set-as-default',
+      azure:
+        'az role assignment create --assignee APP_ID --role ROLE --scope /subscriptions/SUBSCRIPTION_ID/resourceGroups/RG && az role assignment delete --assignee APP_ID --role ROLE --scope /subscriptions/SUBSCRIPTION_ID',
+      gcp: 'gcloud storage buckets add-iam-policy-binding gs://BUCKET --member=serviceAccount:SA_EMAIL --role=roles/storage.objectAdmin && gcloud projects remove-iam-policy-binding PROJECT_ID --member=serviceAccount:SA_EMAIL --role=roles/storage.objectAdmin',
     },
   },
   remedyActionId: null,
