@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ProviderName } from '../connectors/contract.js'
-import { COMMAND_TOOLS } from './rules/command-tools.js'
+import { COMMAND_TOOLS } from './rules/commands.js'
 import { rules } from './rules/index.js'
 import { THRESHOLDS, THRESHOLD_NAMES, type ThresholdDefinition } from './thresholds.js'
 

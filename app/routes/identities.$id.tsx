@@ -8,7 +8,7 @@ import { getIdentityDetail, type IdentityDetail } from '../../db/queries/identit
 import { identitiesHref } from '../../db/queries/identity-filter.js'
 import type { StoredBreakdown } from '../../scoring/breakdown.js'
 import type { ProviderName } from '../../connectors/contract.js'
-import { COMMAND_TOOLS } from '../../scoring/rules/command-tools.js'
+import { COMMAND_TOOLS } from '../../scoring/rules/commands.js'
 import { rulesById } from '../../scoring/rules/index.js'
 import type { Rule } from '../../scoring/types.js'
 import { acceptFinding, revokeAcceptance, type RecordFindingDecision } from '../../scoring/decisions.js'

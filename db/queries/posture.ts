@@ -67,12 +67,17 @@ function onlySourceOrNothing(filter: PostureFilter): boolean {
   return !filter.provider && !filter.account && !filter.owner
 }
 
+/** The snapshots of one source, or the estate-wide ones (source_id null). */
+function snapshotsOf(sourceId: string | null) {
+  const eb = expressionBuilder<Database, 'posture_snapshots'>()
+  return sourceId === null ? eb('source_id', 'is', null) : eb('source_id', '=', sourceId)
+}
+
 export async function latestSnapshot(db: Db, sourceId: string | null) {
   return db
     .selectFrom('posture_snapshots')
     .selectAll()
-    .$if(sourceId === null, (qb) => qb.where('source_id', 'is', null))
-    .$if(sourceId !== null, (qb) => qb.where('source_id', '=', sourceId!))
+    .where(snapshotsOf(sourceId))
     .orderBy('taken_at', 'desc')
     .limit(1)
     .executeTakeFirst()
@@ -97,16 +102,13 @@ export function isTrendRange(value: string): value is TrendRange {
  */
 export async function postureTrend(db: Db, sourceId: string | null, range: TrendRange = DEFAULT_TREND_RANGE): Promise<TrendPoint[]> {
   const day = sql`date_trunc('day', taken_at at time zone 'UTC')`
-  const inScope = sourceId === null ? sql`s.source_id is null` : sql`s.source_id = ${sourceId}`
-  const firstDay = sql<Date>`(
-    select date_trunc('day', max(s.taken_at) at time zone 'UTC') at time zone 'UTC' - make_interval(days => ${TREND_RANGES[range] - 1})
-      from posture_snapshots s where ${inScope})`
+  const latest = db.selectFrom('posture_snapshots').select((eb) => eb.fn.max('taken_at').as('at')).where(snapshotsOf(sourceId))
+  const firstDay = sql<Date>`date_trunc('day', (${latest}) at time zone 'UTC') at time zone 'UTC' - make_interval(days => ${TREND_RANGES[range] - 1})`
   const rows = await db
     .selectFrom('posture_snapshots')
     .distinctOn(day)
     .select(['taken_at', 'posture_score', 'mean_risk', 'open_findings', 'orphans', 'identities', 'agents'])
-    .$if(sourceId === null, (qb) => qb.where('source_id', 'is', null))
-    .$if(sourceId !== null, (qb) => qb.where('source_id', '=', sourceId!))
+    .where(snapshotsOf(sourceId))
     .where('taken_at', '>=', firstDay)
     .orderBy(day)
     .orderBy('taken_at', 'desc')

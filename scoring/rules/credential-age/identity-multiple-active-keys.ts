@@ -1,7 +1,7 @@
 import { defineRule, iso, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { CredentialInput, RuleOutcome } from '../../types.js'
-import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../shared-commands.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../commands.js'
 
 export const credentialAgeIdentityMultipleActiveKeys = defineRule({
   id: 'credential_age_identity_multiple_active_keys',

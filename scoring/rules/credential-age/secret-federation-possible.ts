@@ -1,6 +1,6 @@
 import { credentialEvidence, defineRule, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
-import { GITHUB_REVOKE_PAT } from '../shared-commands.js'
+import { GITHUB_REVOKE_PAT } from '../commands.js'
 
 export const credentialAgeSecretFederationPossible = defineRule({
   id: 'credential_age_secret_federation_possible',

@@ -1,7 +1,7 @@
 import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from './shared.js'
 import type { RuleOutcome } from '../../types.js'
-import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../shared-commands.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY } from '../commands.js'
 
 export const credentialAgeSecretTooOld = defineRule({
   id: 'credential_age_secret_too_old',

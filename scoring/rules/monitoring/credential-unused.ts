@@ -1,7 +1,7 @@
 import { credentialEvidence, daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { liveStaticCredentials } from '../credential-age/shared.js'
 import type { RuleOutcome } from '../../types.js'
-import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY, VAULT_REVOKE_TOKEN } from '../shared-commands.js'
+import { ANTHROPIC_DEACTIVATE_KEY, OPENAI_DELETE_PROJECT_KEY, VAULT_REVOKE_TOKEN } from '../commands.js'
 
 export const monitoringCredentialUnused = defineRule({
   id: 'monitoring_credential_unused',

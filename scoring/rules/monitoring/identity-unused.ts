@@ -1,6 +1,6 @@
 import { daysBetween, defineRule, iso, overLimitSince, threshold, unknownBecause, unreadable } from '../helpers.js'
 import { identityUsage } from './usage.js'
-import { DISABLE_UNUSED_IDENTITY } from '../shared-commands.js'
+import { DISABLE_UNUSED_IDENTITY } from '../commands.js'
 
 export const monitoringIdentityUnused = defineRule({
   id: 'monitoring_identity_unused',

@@ -1,5 +1,5 @@
 import { capped, defineRule, unknownBecause, unreadable } from '../helpers.js'
-import { VAULT_REVOKE_TOKEN } from '../shared-commands.js'
+import { VAULT_REVOKE_TOKEN } from '../commands.js'
 
 export const privilegeIdentityFullAdmin = defineRule({
   id: 'privilege_identity_full_admin',

@@ -1,7 +1,21 @@
 /**
- * Commands several rules give for the same step (revoke a Vault token, delete an OpenAI project
- * key…): kept in one place so that a correction reaches every rule.
+ * The command lines of the rule catalogue: what each provider's command runs, and the commands
+ * several rules give for the same step (revoke a Vault token, delete an OpenAI project key…),
+ * kept in one place so that a correction reaches every rule.
  */
+import type { ProviderName } from '../../connectors/contract.js'
+
+/** What a rule's command line for each provider runs: named next to the command, on the page and in the docs. */
+export const COMMAND_TOOLS: Record<ProviderName, string> = {
+  aws: 'AWS CLI',
+  azure: 'Azure CLI',
+  gcp: 'Google Cloud CLI (gcloud)',
+  vault: 'Vault CLI',
+  github: 'GitHub CLI (gh api)',
+  openai: 'OpenAI Admin API (curl)',
+  anthropic: 'Anthropic Admin API (curl)',
+}
+
 export const VAULT_REVOKE_TOKEN = 'vault token revoke -accessor ACCESSOR'
 export const GITHUB_REVOKE_PAT = "gh api -X POST /orgs/ORG/personal-access-tokens -f action=revoke -F 'pat_ids[]=PAT_GRANT_ID'"
 export const OPENAI_DELETE_PROJECT_KEY =
