@@ -61,8 +61,9 @@ async function ensureSeeded(handle: DatabaseHandle, identities: number, log: (li
   }
   log(`seeding ${identities.toLocaleString('en')} identities (set-based; about a minute per 100,000 on 2 cores) …`)
   const started = Date.now()
-  // Start from empty: the seed owns this database.
-  await sql`truncate sources, users, sessions, settings restart identity cascade`.execute(db)
+  // Start from empty: the seed owns this database. Search text, findings and scores have no
+  // foreign key to the identities (a trigger deletes them, and TRUNCATE fires none).
+  await sql`truncate sources, users, sessions, settings, identity_search_text, findings, identity_scores restart identity cascade`.execute(db)
   await seedDashboard(db, { identities, log: (line) => log(`  ${line}`) })
   await db.insertInto('settings').values({ key: SEED_MARK, value: json({ identities, seededAt: new Date().toISOString() }) }).execute()
   log(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`)

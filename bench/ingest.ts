@@ -98,7 +98,7 @@ export async function run(args: string[]): Promise<void> {
     log(`Leash ingest: ${total.toLocaleString('en')} identities (3 credentials, 10 entitlements, 1 owner each) …`)
     const first = await ingestOnce(false)
     log(`  first scan: ${first.seconds.toFixed(1)} s, ${Math.round(total / first.seconds).toLocaleString('en')} identities/s`)
-    await pool.query('vacuum analyze identities, credentials, entitlements, identity_owners')
+    await pool.query('vacuum analyze identity_records, identity_posture, credentials, entitlements, identity_owners')
     log('Leash ingest: rescan with 1% changed …')
     const second = await ingestOnce(true)
     log(`  rescan: ${second.seconds.toFixed(1)} s, ${Math.round(total / second.seconds).toLocaleString('en')} identities/s (${second.stats.identitiesChanged} changed, ${second.stats.changes} change rows)`)
@@ -131,14 +131,14 @@ export async function run(args: string[]): Promise<void> {
 async function bareCopy(pool: pg.Pool, sourceId: string, total: number, batchSize: number): Promise<number> {
   const client = await pool.connect()
   try {
-    for (const table of ['identities', 'credentials', 'entitlements', 'identity_owners']) {
+    for (const table of ['identity_records', 'identity_posture', 'credentials', 'entitlements', 'identity_owners']) {
       await client.query(`create table bare_${table} (like ${table} including all excluding identity)`)
     }
     const identityColumns = [
       'id', 'source_id', 'provider', 'kind', 'external_id', 'display_name', 'account_id', 'tags', 'attributes', 'console_url',
-      'created_at', 'last_used_at', 'last_used_known', 'status', 'posture_inputs', 'agent_reasons', 'credential_count',
-      'oldest_credential_at', 'max_access_level',
+      'created_at', 'last_used_at', 'last_used_known', 'status', 'posture_inputs', 'agent_reasons',
     ]
+    const postureColumns = ['identity_id', 'provider', 'credential_count', 'oldest_credential_at', 'max_access_level']
     const credentialColumns = ['id', 'identity_id', 'external_id', 'type', 'display_name', 'status', 'created_at', 'expires_at', 'last_used_at', 'last_used_known', 'last_rotated_at', 'rotation_enabled', 'is_static', 'attributes']
     const entitlementColumns = ['id', 'identity_id', 'action', 'resource', 'access_level', 'source_kind', 'source_ref', 'conditional']
     const ownerColumns = ['identity_id', 'owner_ref', 'role', 'kind', 'source', 'display_name', 'active', 'can_add_credentials']
@@ -147,6 +147,7 @@ async function bareCopy(pool: pg.Pool, sourceId: string, total: number, batchSiz
     let nextEntitlement = 1
     const encode = (batch: NormalizedIdentity[]) => {
       const identities = new CopyBuffer()
+      const postures = new CopyBuffer()
       const credentials = new CopyBuffer()
       const entitlements = new CopyBuffer()
       const owners = new CopyBuffer()
@@ -156,8 +157,8 @@ async function bareCopy(pool: pg.Pool, sourceId: string, total: number, batchSiz
         identities.row([
           String(id), sourceId, 'aws', i.kind, copyField(i.externalId), copyField(i.displayName), copyField(i.scope.accountId), copyJson(i.tags), copyJson(i.attributes),
           copyField(i.consoleUrl), copyField(i.createdAt), copyField(i.lastUsedAt), copyField(i.lastUsedKnown), i.status, copyJson(posture), copyJson(i.agentSignals),
-          String(i.credentials.length), copyField(i.credentials[0]?.createdAt ?? null), 'admin',
         ])
+        postures.row([String(id), 'aws', String(i.credentials.length), copyField(i.credentials[0]?.createdAt ?? null), 'admin'])
         for (const c of i.credentials) {
           credentials.row([
             String(nextCredential++), String(id), copyField(c.externalId), c.type, copyField(c.displayName), c.status, copyField(c.createdAt), copyField(c.expiresAt),
@@ -171,10 +172,11 @@ async function bareCopy(pool: pg.Pool, sourceId: string, total: number, batchSiz
           owners.row([String(id), copyField(o.ref), o.role, o.kind, o.source, copyField(o.displayName), copyField(o.active), copyField(o.canAddCredentials)])
         }
       }
-      return { identities, credentials, entitlements, owners }
+      return { identities, postures, credentials, entitlements, owners }
     }
     const send = async (rows: ReturnType<typeof encode>) => {
-      await copyRows(client, 'bare_identities', identityColumns, rows.identities)
+      await copyRows(client, 'bare_identity_records', identityColumns, rows.identities)
+      await copyRows(client, 'bare_identity_posture', postureColumns, rows.postures)
       await copyRows(client, 'bare_credentials', credentialColumns, rows.credentials)
       await copyRows(client, 'bare_entitlements', entitlementColumns, rows.entitlements)
       await copyRows(client, 'bare_identity_owners', ownerColumns, rows.owners)

@@ -33,8 +33,8 @@ import { markRecordedScopeChanges } from '../scoring/scope-changes.js'
 import { openBenchServer, type BenchDatabase } from './_bench-database.js'
 
 const BENCH_DATABASE = 'leash_bench'
-/** Bumped whenever the seeded data changes shape, so an older seed is rebuilt (3: never scored in place). */
-const SEED_VERSION = 3
+/** Bumped whenever the seeded data changes shape, so an older seed is rebuilt (3: never scored in place; 4: posture rows of their own). */
+const SEED_VERSION = 4
 
 interface Args {
   identities: number
@@ -63,12 +63,12 @@ function parseArgs(args: string[]): Args {
 
 async function seedIdentities(db: Kysely<Database>, n: number, log: (line: string) => void): Promise<void> {
   log(`Seeding ${n.toLocaleString('en')} identities (3 credentials and 10 entitlements each) …`)
-  await sql`truncate identities, sources, posture_snapshots restart identity cascade`.execute(db)
+  await sql`truncate identity_records, identity_search_text, findings, identity_scores, sources, posture_snapshots restart identity cascade`.execute(db)
   await sql`insert into sources (provider, name) values ('aws', 'bench-aws'), ('entra', 'bench-entra')`.execute(db)
   const started = Date.now()
   await sql`
-    insert into identities (source_id, provider, kind, external_id, display_name, account_id, tags, created_at, last_used_at, last_used_known,
-                            posture_inputs, agent_reasons, needs_scoring)
+    insert into identity_records (source_id, provider, kind, external_id, display_name, account_id, tags, created_at, last_used_at, last_used_known,
+                            posture_inputs, agent_reasons)
     select s.id, s.provider,
       case g % 4 when 0 then 'role' when 1 then 'user' when 2 then 'service_principal' else 'application' end,
       'bench/' || g,
@@ -89,12 +89,13 @@ async function seedIdentities(db: Kysely<Database>, n: number, log: (line: strin
         'unreadable', (case when g % 100 = 0 then '[{"field":"usage","operation":"iam:GenerateServiceLastAccessedDetails","permission":"iam:GenerateServiceLastAccessedDetails"}]' else '[]' end)::jsonb),
       (case when g % 10 = 0 then '[{"id":"aws.trust.bedrock","platform":"bedrock","weight":0.85,"reason":"Trusted by bedrock.amazonaws.com","evidence":{}}]'
             when g % 20 = 1 then '[{"id":"aws.name.agent","platform":null,"weight":0.3,"reason":"Name contains agent","evidence":{}}]'
-            else '[]' end)::jsonb,
-      true
+            else '[]' end)::jsonb
     from generate_series(1, ${n}::int) as g
     join lateral (select id, provider from sources where name = case when g % 2 = 0 then 'bench-aws' else 'bench-entra' end) s on true`.execute(
     db,
   )
+  // Each identity's posture row, flagged for scoring as ingest leaves a new identity.
+  await sql`insert into identity_posture (identity_id, provider) select id, provider from identity_records`.execute(db)
   // Credentials: a current key (rotated within ~5 months), a second key that is usually
   // inactive, and a client secret with an expiry (some too long, some already expired).
   await sql`
@@ -108,7 +109,7 @@ async function seedIdentities(db: Kysely<Database>, n: number, log: (line: strin
       i.id % 9 <> 0,
       case when k = 3 then (i.id % 5 <> 0) end,
       true
-    from identities i cross join generate_series(1, 3) as k`.execute(db)
+    from identity_records i cross join generate_series(1, 3) as k`.execute(db)
   // Entitlements: mostly scoped reads and writes; describe calls on "*"; a few broad writes,
   // permission-management rights and administrators, as in a typical estate.
   await sql`
@@ -128,7 +129,7 @@ async function seedIdentities(db: Kysely<Database>, n: number, log: (line: strin
            when k = 8 and i.id % 10 = 0 then 'read'
            else (array['read','write','list','write','read','write','read','write','read','list'])[k] end,
       'managed_policy', 'arn:aws:iam::123456789012:policy/bench-' || ((i.id + k) % 50)
-    from identities i cross join generate_series(1, 10) as k`.execute(db)
+    from identity_records i cross join generate_series(1, 10) as k`.execute(db)
   await sql`
     insert into identity_owners (identity_id, owner_ref, role, kind, source, display_name, active, can_add_credentials)
     select i.id,
@@ -139,7 +140,7 @@ async function seedIdentities(db: Kysely<Database>, n: number, log: (line: strin
       null,
       case when i.id % 97 = 0 then false end,
       i.provider = 'entra'
-    from identities i where i.id % 5 < 4`.execute(db)
+    from identity_records i where i.id % 5 < 4`.execute(db)
   await sql`insert into settings (key, value) values ('departed_owners', '["departed@example.com"]') on conflict (key) do update set value = excluded.value`.execute(
     db,
   )
@@ -152,8 +153,8 @@ async function seedIdentities(db: Kysely<Database>, n: number, log: (line: strin
 async function resetDerivedState(db: Kysely<Database>, log: (line: string) => void): Promise<void> {
   log('Clearing findings and scores from any previous run …')
   await sql`truncate findings, identity_scores, identity_changes, posture_snapshots`.execute(db)
-  const result = await sql`update identities set needs_scoring = true where not needs_scoring`.execute(db)
-  if (Number(result.numAffectedRows ?? 0) > 0) await sql`vacuum analyze identities`.execute(db)
+  const result = await sql`update identity_posture set needs_scoring = true where not needs_scoring`.execute(db)
+  if (Number(result.numAffectedRows ?? 0) > 0) await sql`vacuum analyze identity_posture`.execute(db)
   else await sql`analyze`.execute(db)
 }
 
@@ -167,7 +168,7 @@ export async function run(argv: string[]): Promise<void> {
     const marker = await sql<{
       value: { version?: number; identities?: number }
     }>`select value from settings where key = 'bench_seed'`.execute(seeded.handle.db)
-    const count = await sql<{ n: number }>`select count(*)::int as n from identities`.execute(seeded.handle.db)
+    const count = await sql<{ n: number }>`select count(*)::int as n from identity_records`.execute(seeded.handle.db)
     const seed = marker.rows[0]?.value
     if (seed?.version !== SEED_VERSION || seed.identities !== args.identities || count.rows[0]?.n !== args.identities)
       await seedIdentities(seeded.handle.db, args.identities, log)
@@ -303,7 +304,7 @@ async function timeThresholdChange(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const after = await sql<{ wal: string; rows: number }>`
     select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::text as wal,
-           (select count(*)::int from identities where xmin::text::bigint > ${xid}::bigint) as rows`.execute(db)
+           (select count(*)::int from identity_posture where xmin::text::bigint > ${xid}::bigint) as rows`.execute(db)
   const walMb = Math.round(Number(after.rows[0]!.wal) / 1024 / 1024)
   const rows = after.rows[0]!.rows
   log(

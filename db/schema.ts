@@ -104,10 +104,22 @@ export interface ScanScopesTable {
   finished_at: Timestamp | null
 }
 
-export interface IdentitiesTable {
+/**
+ * An identity as readers see it: the view `identities`, which joins what ingest records
+ * (identity_records) with what scoring decides (identity_posture) (docs/decisions/043). Low-volume
+ * writes through the view reach the right table by its INSTEAD OF triggers; bulk writers write the
+ * tables themselves.
+ */
+export interface IdentitiesTable extends IdentityRecordsColumns, Omit<IdentityPostureTable, 'identity_id' | 'provider'> {
   id: Generated<number>
-  source_id: string
   provider: string
+  /** identity_posture.identity_id: keyset conditions on posture sorts compare it, to use that table's indexes. */
+  posture_identity_id: Generated<number>
+}
+
+/** What ingest records about an identity. */
+interface IdentityRecordsColumns {
+  source_id: string
   kind: string
   external_id: string
   display_name: string
@@ -121,10 +133,30 @@ export interface IdentitiesTable {
   status: Generated<IdentityStatus>
   status_changed_at: Timestamp | null
   posture_inputs: GeneratedJson<Record<string, unknown>>
+  agent_reasons: GeneratedJson<unknown[]>
+  first_seen_scan_id: string | null
+  last_seen_scan_id: string | null
+  first_seen_at: GeneratedTimestamp
+  last_seen_at: GeneratedTimestamp
+  data_hash: string | null
+  credentials_hash: string | null
+  entitlements_hash: string | null
+  owners_hash: string | null
+}
+
+export interface IdentityRecordsTable extends IdentityRecordsColumns {
+  id: Generated<number>
+  provider: string
+}
+
+/** What scoring decides about an identity, one narrow row each (docs/decisions/043). */
+export interface IdentityPostureTable {
+  identity_id: number
+  /** A copy of the record's provider (it never changes), for the provider-and-risk index. */
+  provider: string
   classified_is_agent: Generated<boolean>
   agent_confidence: Generated<number>
   agent_platform: string | null
-  agent_reasons: GeneratedJson<unknown[]>
   agent_override: 'agent' | 'not_agent' | null
   agent_override_by: string | null
   agent_override_at: Timestamp | null
@@ -143,14 +175,6 @@ export interface IdentitiesTable {
   credential_count: Generated<number>
   oldest_credential_at: Timestamp | null
   needs_scoring: Generated<boolean>
-  first_seen_scan_id: string | null
-  last_seen_scan_id: string | null
-  first_seen_at: GeneratedTimestamp
-  last_seen_at: GeneratedTimestamp
-  data_hash: string | null
-  credentials_hash: string | null
-  entitlements_hash: string | null
-  owners_hash: string | null
 }
 
 /** What identity search matches, one row per identity, kept by triggers on identities (docs/decisions/039). */
@@ -417,6 +441,8 @@ export interface Database {
   scan_scopes: ScanScopesTable
   scan_schedule_slots: ScanScheduleSlotsTable
   identities: IdentitiesTable
+  identity_records: IdentityRecordsTable
+  identity_posture: IdentityPostureTable
   identity_owners: IdentityOwnersTable
   identity_search_text: IdentitySearchTextTable
   credentials: CredentialsTable

@@ -143,13 +143,24 @@ export interface LoadedIdentity {
 /** Milliseconds since the epoch, as COPY writes an int8: no timestamp formatting or parsing. */
 const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
 
-/** Fields of IDENTITY_SELECT, in order (see toLoaded). */
-const IDENTITY_SELECT = `select i.id, i.xmin::text, i.source_id, i.provider, i.kind, i.external_id, i.display_name, i.account_id,
-  i.tags, i.status, ${ms('i.created_at')}, ${ms('i.last_used_at')}, i.last_used_known,
-  i.posture_inputs, i.agent_reasons, i.agent_override, i.classified_is_agent,
-  i.needs_scoring, i.is_agent, i.agent_confidence, i.agent_platform, i.owner_ref, i.owner_kind, i.owner_source, i.owner_status,
-  i.risk_score, i.score_ownership, i.score_privilege, i.score_credential_age, i.score_monitoring, i.max_access_level,
-  i.credential_count, ${ms('i.oldest_credential_at')} from identities i`
+/**
+ * The identities whose ids the query `ids` (one column) yields, with the fields toLoaded reads,
+ * in id order: the record `r` and the posture row `p`, read from the tables rather than the view.
+ * The ids drive the join, so each identity costs two primary-key lookups: joined on their own,
+ * the two tables were merge-joined from the first id on every batch, which made a pass
+ * quadratic. The posture row's version is the pass's guard (scoring/write.ts): every change
+ * that matters to scoring flags the identity, and a flag always writes that row.
+ */
+const identitiesIn = (ids: string) => `select r.id, p.xmin::text, r.source_id, r.provider, r.kind, r.external_id, r.display_name, r.account_id,
+  r.tags, r.status, ${ms('r.created_at')}, ${ms('r.last_used_at')}, r.last_used_known,
+  r.posture_inputs, r.agent_reasons, p.agent_override, p.classified_is_agent,
+  p.needs_scoring, p.is_agent, p.agent_confidence, p.agent_platform, p.owner_ref, p.owner_kind, p.owner_source, p.owner_status,
+  p.risk_score, p.score_ownership, p.score_privilege, p.score_credential_age, p.score_monitoring, p.max_access_level,
+  p.credential_count, ${ms('p.oldest_credential_at')}
+  from (${ids}) as pending (identity_id)
+  join identity_records r on r.id = pending.identity_id
+  join identity_posture p on p.identity_id = pending.identity_id
+  order by pending.identity_id`
 
 /** COPY takes no parameters: only whole numbers checked here are written into its text. */
 function int(value: number): string {
@@ -184,7 +195,9 @@ export async function fetchPendingBatch(
   const after = int(batch.afterId)
   const limit = int(batch.limit)
   const through = (column: string) => (batch.throughId === undefined ? '' : ` and ${column} <= ${int(batch.throughId)}`)
-  const sides = [`(select id from identities where needs_scoring and id > ${after}${through('id')} order by id limit ${limit})`]
+  const sides = [
+    `(select identity_id from identity_posture where needs_scoring and identity_id > ${after}${through('identity_id')} order by identity_id limit ${limit})`,
+  ]
   if (batch.dueBefore)
     sides.push(`(select identity_id from identity_scores where computed_at < to_timestamp(${int(batch.dueBefore.getTime())} / 1000.0)
           and identity_id > ${after}${through('identity_id')} order by identity_id limit ${limit})`)
@@ -192,12 +205,11 @@ export async function fetchPendingBatch(
     sides.push(
       `(select identity_id from identity_scores where reassess_after is not null and identity_id > ${after}${through('identity_id')} order by identity_id limit ${limit})`,
     )
-  const select =
+  const pending =
     sides.length > 1
-      ? `${IDENTITY_SELECT} where i.id in (select id from (
-        ${sides.join('\n        union\n        ')}
-      ) pending order by id limit ${limit}) order by i.id`
-      : `${IDENTITY_SELECT} where i.needs_scoring and i.id > ${after}${through('i.id')} order by i.id limit ${limit}`
+      ? `select identity_id from (${sides.join('\n        union\n        ')}) pending order by identity_id limit ${limit}`
+      : sides[0]!
+  const select = identitiesIn(pending)
   const rows = await copyOut(pool, select)
   return attachChildren(pool, rows.map(toLoaded))
 }
@@ -205,7 +217,7 @@ export async function fetchPendingBatch(
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
   if (ids.length === 0) return []
   const pool = poolFor(db)
-  const rows = await copyOut(pool, `${IDENTITY_SELECT} where i.id = any(${idArray(ids)}) order by i.id`)
+  const rows = await copyOut(pool, identitiesIn(`select unnest(${idArray(ids)})`))
   return attachChildren(pool, rows.map(toLoaded))
 }
 
@@ -404,7 +416,7 @@ export function parsePostureInputs(raw: Record<string, unknown> | null): Posture
 
 const ACCESS = new Set<string>(ACCESS_LEVELS)
 
-/** An IDENTITY_SELECT row as it comes from COPY. */
+/** A row of identitiesIn as it comes from COPY. */
 function toLoaded(row: CopyOutRow): LoadedIdentity {
   const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
   const [posture, agentReasons, agentOverride, classifiedIsAgent, needsScoring, isAgent, confidence, platform, ownerRef, ownerKind, ownerSource, ownerStatus] =

@@ -413,14 +413,14 @@ describe('scoring pass on PostgreSQL', () => {
     await db.updateTable('identities').set({ owner_ref: 'someone-else@example.com', risk_score: 1 }).where('id', '=', drifted).execute()
     // Evidence in the shape an earlier rule catalogue wrote (a count of days) is rewritten.
     await sql`update findings set evidence = '{"ageDays": 200, "limitDays": 90}' where identity_id = ${upgraded} and rule_id = 'credential_age_secret_too_old'`.execute(db)
-    const version = (table: 'identities' | 'findings' | 'identity_scores', column: string, id: number) =>
+    const version = (table: 'identity_posture' | 'findings' | 'identity_scores', column: string, id: number) =>
       sql<{ xmin: string }>`select xmin::text as xmin from ${sql.table(table)} where ${sql.ref(column)} = ${id} order by xmin::text`.execute(db).then((r) => r.rows.map((row) => row.xmin))
     const before = {
-      steadyIdentity: await version('identities', 'id', steady),
+      steadyIdentity: await version('identity_posture', 'identity_id', steady),
       steadyFindings: await version('findings', 'identity_id', steady),
-      ageingIdentity: await version('identities', 'id', ageing),
+      ageingIdentity: await version('identity_posture', 'identity_id', ageing),
       ageingFindings: await version('findings', 'identity_id', ageing),
-      upgradedIdentity: await version('identities', 'id', upgraded),
+      upgradedIdentity: await version('identity_posture', 'identity_id', upgraded),
     }
     const adminFinding = (await findings(db, steady)).find((f) => f.rule_id === 'privilege_identity_full_admin')!
 
@@ -428,7 +428,7 @@ describe('scoring pass on PostgreSQL', () => {
     await scorePendingIdentities(db, { now: later })
     // Nothing about the steady identity changed: its row and its findings keep their versions,
     // and only the time of its score says it was evaluated again.
-    expect(await version('identities', 'id', steady)).toEqual(before.steadyIdentity)
+    expect(await version('identity_posture', 'identity_id', steady)).toEqual(before.steadyIdentity)
     expect(await version('findings', 'identity_id', steady)).toEqual(before.steadyFindings)
     expect(await db.selectFrom('identity_scores').select('computed_at').where('identity_id', '=', steady).executeTakeFirstOrThrow()).toEqual({ computed_at: later })
     expect((await findings(db, steady)).find((f) => f.id === adminFinding.id)).toMatchObject({ status: 'open', last_seen_at: NOW })
@@ -438,7 +438,7 @@ describe('scoring pass on PostgreSQL', () => {
     // The ageing key is a day older and still over its limit. Its evidence holds dates, not a
     // count of days, so its findings read the same as yesterday and keep their rows.
     expect(await version('findings', 'identity_id', ageing)).toEqual(before.ageingFindings)
-    expect(await version('identities', 'id', ageing)).toEqual(before.ageingIdentity)
+    expect(await version('identity_posture', 'identity_id', ageing)).toEqual(before.ageingIdentity)
     const ageingTooOld = (await findings(db, ageing)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
     expect(ageingTooOld).toMatchObject({ status: 'open', last_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
     // A finding whose stored evidence differs is updated by its id. Its score did not change,
@@ -446,7 +446,7 @@ describe('scoring pass on PostgreSQL', () => {
     const tooOld = (await findings(db, upgraded)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
     expect(tooOld).toMatchObject({ status: 'open', last_seen_at: later, first_seen_at: NOW, evidence: { limitDays: 90, overLimitSince: daysAgo(109).toISOString() } })
     expect(tooOld.evidence).not.toHaveProperty('ageDays')
-    expect(await version('identities', 'id', upgraded)).toEqual(before.upgradedIdentity)
+    expect(await version('identity_posture', 'identity_id', upgraded)).toEqual(before.upgradedIdentity)
     expect(await row(db, drifted)).toMatchObject({ owner_ref: 'alice@example.com', risk_score: (await db.selectFrom('identity_scores').select('risk_score').where('identity_id', '=', drifted).executeTakeFirstOrThrow()).risk_score })
   })
 
@@ -630,7 +630,7 @@ describe('edits to what the rules read outside the identities', () => {
     expect(await reassessing(db, ids)).toEqual([])
   })
 
-  it('reassesses without rewriting the identity row when a threshold change alters nothing for it', async () => {
+  it('reassesses without rewriting the posture row when a threshold change alters nothing for it', async () => {
     const db = database.current.db
     const sourceId = await storeSource(db, 'quiet-change')
     const unaffected = await storeIdentity(db, sourceId, { name: 'quiet-unaffected', keyAgeDays: 10 })
@@ -643,7 +643,7 @@ describe('edits to what the rules read outside the identities', () => {
     const versions = async () =>
       Object.fromEntries(
         (
-          await sql<{ id: number; v: string }>`select id, xmin::text as v from identities where id in (${unaffected}, ${affected})`.execute(
+          await sql<{ id: number; v: string }>`select identity_id as id, xmin::text as v from identity_posture where identity_id in (${unaffected}, ${affected})`.execute(
             db,
           )
         ).rows.map((r) => [r.id, r.v]),

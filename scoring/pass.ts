@@ -60,8 +60,8 @@ export interface ScoreOptions {
 /** Flags identities whose accepted findings reached their accepted-until date, so they reopen. */
 export async function flagExpiredAcceptances(db: Kysely<Database>, now: Date): Promise<number> {
   const result = await sql`
-    update identities set needs_scoring = true
-    where not needs_scoring and id in (select identity_id from findings where status = 'accepted' and accepted_until <= ${now})`.execute(db)
+    update identity_posture set needs_scoring = true
+    where not needs_scoring and identity_id in (select identity_id from findings where status = 'accepted' and accepted_until <= ${now})`.execute(db)
   return Number(result.numAffectedRows ?? 0)
 }
 
@@ -150,13 +150,13 @@ async function countPending(db: Kysely<Database>, dueBefore: Date): Promise<{ du
   const counts = await sql<{ due: number; reassess: number; flagged: number }>`
     select (select count(*) from identity_scores where computed_at < ${dueBefore})::int as due,
            (select count(*) from identity_scores where reassess_after is not null)::int as reassess,
-           (select count(*) from identities where needs_scoring)::int as flagged`.execute(db)
+           (select count(*) from identity_posture where needs_scoring)::int as flagged`.execute(db)
   const { due, reassess, flagged } = counts.rows[0] ?? { due: 0, reassess: 0, flagged: 0 }
   if (due === 0 && reassess === 0) return { due, reassess, total: flagged }
   // All kinds: an identity can be flagged, due and marked at once, and is scored once.
   const all = await sql<{ total: number }>`
     select count(*)::int as total from (
-      select id from identities where needs_scoring
+      select identity_id from identity_posture where needs_scoring
       union select identity_id from identity_scores where computed_at < ${dueBefore} or reassess_after is not null) pending`.execute(db)
   return { due, reassess, total: all.rows[0]?.total ?? due + reassess + flagged }
 }

@@ -59,10 +59,10 @@ async function markScope(db: Kysely<Database>, scopeType: ScopeType, scopeValue:
         from next where s.identity_id = next.id
         returning s.identity_id),
       flagged as (
-        update identities set needs_scoring = true
-        where id in (select id from next where not needs_scoring
+        update identity_posture set needs_scoring = true
+        where identity_id in (select id from next where not needs_scoring
                      and not exists (select 1 from identity_scores s where s.identity_id = next.id))
-        returning id)
+        returning identity_id)
       select (select max(id) from next) as id, ((select count(*) from reassessed) + (select count(*) from flagged))::int as n`.execute(db)
     const row = result.rows[0]
     if (!row || row.id === null) return marked

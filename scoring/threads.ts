@@ -74,7 +74,7 @@ export function configuredThreads(value: string | undefined = process.env.LEASH_
  * has no upper bound, so identities added during the pass are scored as on one thread.
  */
 export async function splitIdRange(db: Kysely<Database>, count: number): Promise<IdRange[]> {
-  const bounds = await sql<{ low: number | null; high: number | null }>`select min(id) as low, max(id) as high from identities`.execute(db)
+  const bounds = await sql<{ low: number | null; high: number | null }>`select min(id) as low, max(id) as high from identity_records`.execute(db)
   const { low, high } = bounds.rows[0] ?? { low: null, high: null }
   if (low === null || high === null || count <= 1) return [{ afterId: 0 }]
   const width = Math.ceil((high - low + 1) / count)

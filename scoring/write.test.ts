@@ -15,7 +15,7 @@ async function seedIdentity(name: string): Promise<{ id: number; xmin: string }>
     .values({ source_id: source.id, provider: 'aws', kind: 'role', external_id: `arn:${name}`, display_name: name, account_id: '1' })
     .returning(['id'])
     .executeTakeFirstOrThrow()
-  const version = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${row.id}`.execute(db)
+  const version = await sql<{ xmin: string }>`select xmin::text as xmin from identity_posture where identity_id = ${row.id}`.execute(db)
   return { id: row.id, xmin: version.rows[0]!.xmin }
 }
 
@@ -87,6 +87,27 @@ describe('writing a scoring batch', () => {
       needs_scoring: false,
       owner_status: 'none',
     })
+  })
+
+  it('leaves an identity flagged that was flagged again after the batch read it, and clears one only stamped as seen', async () => {
+    const db = database.current.db
+    // Both were flagged when the pass read them (seedIdentity leaves them flagged).
+    const changed = await seedIdentity('changed-meanwhile')
+    const stamped = await seedIdentity('stamped-meanwhile')
+    // Ingest merged a change into one (flagging it again) and only stamped the other as seen.
+    await sql`update identity_posture set needs_scoring = true where identity_id = ${changed.id}`.execute(db)
+    await sql`update identity_records set last_seen_at = now() where id = ${stamped.id}`.execute(db)
+    const plan = planFor(changed, finding(changed.id), 40)
+    const other = planFor(stamped, finding(stamped.id), 30)
+    plan.newFindings.push(...other.newFindings)
+    plan.scores.push(...other.scores)
+    plan.identities.push(...other.identities)
+    await writeBatch(poolOf(db)!, plan, NOW)
+    const rows = await db.selectFrom('identities').select(['id', 'needs_scoring', 'risk_score']).where('id', 'in', [changed.id, stamped.id]).orderBy('id').execute()
+    expect(rows).toEqual([
+      { id: changed.id, needs_scoring: true, risk_score: 40 },
+      { id: stamped.id, needs_scoring: false, risk_score: 30 },
+    ])
   })
 
   it('falls back to upserts when another scorer wrote the same finding and score first', async () => {
@@ -174,7 +195,7 @@ describe('writing a scoring batch', () => {
       touchedScoreIds: [present.id, gone.id],
       identities: [],
     }
-    const before = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${present.id}`.execute(db)
+    const before = await sql<{ xmin: string }>`select xmin::text as xmin from identity_posture where identity_id = ${present.id}`.execute(db)
     await writeBatch(poolOf(db)!, quiet, later)
 
     expect(await db.selectFrom('findings').select(['id', 'evidence', 'last_seen_at', 'first_seen_at']).where('identity_id', 'in', [present.id, gone.id]).execute()).toEqual([
@@ -183,7 +204,7 @@ describe('writing a scoring batch', () => {
     expect(await db.selectFrom('identity_scores').select(['identity_id', 'computed_at', 'risk_score']).where('identity_id', 'in', [present.id, gone.id]).execute()).toEqual([
       { identity_id: present.id, computed_at: later, risk_score: 40 },
     ])
-    const after = await sql<{ xmin: string }>`select xmin::text as xmin from identities where id = ${present.id}`.execute(db)
+    const after = await sql<{ xmin: string }>`select xmin::text as xmin from identity_posture where identity_id = ${present.id}`.execute(db)
     expect(after.rows).toEqual(before.rows)
   })
 

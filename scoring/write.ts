@@ -206,14 +206,15 @@ const SCORE_UPSERT = `
   on conflict (identity_id) do update set risk_score = excluded.risk_score, breakdown = excluded.breakdown, computed_at = excluded.computed_at,
     reassess_after = ${reassessKept('s', '$1')}`
 
-// The row version guard: if ingest changed the identity after the pass read it, the identity
-// stays flagged for the next pass.
+// The row version guard: if anything flagged the identity after the pass read it (ingest, a
+// claim, a decision: every such write gives the posture row a new version), it stays flagged for
+// the next pass. Only the narrow posture row is written (docs/decisions/043).
 const IDENTITY_UPDATE = `
-  update identities as i set
+  update identity_posture as p set
     classified_is_agent = x.ca,
     agent_confidence = x.cf,
     agent_platform = x.pl,
-    is_agent = case i.agent_override when 'agent' then true when 'not_agent' then false else x.ca end,
+    is_agent = case p.agent_override when 'agent' then true when 'not_agent' then false else x.ca end,
     owner_ref = x.own_ref,
     owner_kind = x.own_kind,
     owner_source = x.own_source,
@@ -226,12 +227,12 @@ const IDENTITY_UPDATE = `
     max_access_level = x.ml,
     credential_count = x.cc,
     oldest_credential_at = x.oc,
-    needs_scoring = not (i.xmin = x.x)
+    needs_scoring = not (p.xmin = x.x)
   from ${IDENTITY_STAGE} as x
-  where i.id = x.id`
+  where p.identity_id = x.id`
 
 const DELETE_ROWS_OF_DELETED_IDENTITIES = `
-  with gone as (select x.id from ${IDENTITY_STAGE} as x where not exists (select 1 from identities i where i.id = x.id)),
+  with gone as (select x.id from ${IDENTITY_STAGE} as x where not exists (select 1 from identity_posture p where p.identity_id = x.id)),
   findings_gone as (delete from findings f using gone where f.identity_id = gone.id)
   delete from identity_scores s using gone where s.identity_id = gone.id`
 
@@ -239,7 +240,7 @@ const CHANGES_INSERT = `
   insert into identity_changes (identity_id, source_id, change_type, details, occurred_at)
   select x.i, x.s, 'agent_classification_changed', x.d, $2
   from json_to_recordset($1::json) as x(i int8, s uuid, d jsonb)
-  where exists (select 1 from identities i where i.id = x.i)`
+  where exists (select 1 from identity_records r where r.id = x.i)`
 
 /**
  * Where planning a batch puts what it decided, one row at a time: a BatchPlan that collects

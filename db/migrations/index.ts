@@ -19,6 +19,7 @@ import * as markIdentitiesOnScoringSettings from './2026-12-03T0200_mark_identit
 import * as reassessScoredIdentities from './2026-12-04T0100_reassess_scored_identities.js'
 import * as recordOwnerScopeChanges from './2026-12-04T0200_record_owner_scope_changes.js'
 import * as identitySearchText from './2026-12-05T0100_identity_search_text.js'
+import * as identityPostureTable from './2026-12-06T0100_identity_posture_table.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T0100_reassess_scored_identities': reassessScoredIdentities,
   '2026-12-04T0200_record_owner_scope_changes': recordOwnerScopeChanges,
   '2026-12-05T0100_identity_search_text': identitySearchText,
+  '2026-12-06T0100_identity_posture_table': identityPostureTable,
 }

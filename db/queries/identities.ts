@@ -142,16 +142,26 @@ export function identityWhere(filter: PreparedFilter) {
 interface SortSpec {
   /** The key expression, matching an index (see the migrations) so keyset pages are index scans. */
   key: RawBuilder<unknown>
+  /**
+   * The tie-breaking id, from the table whose index serves the sort: a keyset condition
+   * `(key, id) < (…)` uses an index only when both columns are that index's own. Posture sorts
+   * (risk, credential age) take the posture row's copy of the id, record sorts the record's
+   * (docs/decisions/043).
+   */
+  id: RawBuilder<number>
   /** How the cursor's text value is cast back for comparison. */
   cast: 'int' | 'text' | 'timestamptz'
 }
 
+const POSTURE_ID = sql<number>`identities.posture_identity_id`
+const RECORD_ID = sql<number>`identities.id`
+
 const SORT_SPECS: Record<IdentitySort, SortSpec> = {
-  risk: { key: sql`identities.risk_score`, cast: 'int' },
-  name: { key: sql`lower(identities.display_name)`, cast: 'text' },
+  risk: { key: sql`identities.risk_score`, id: POSTURE_ID, cast: 'int' },
+  name: { key: sql`lower(identities.display_name)`, id: RECORD_ID, cast: 'text' },
   // Never used counts as the stalest: coalesce to -infinity (index identities_last_used_keyset_idx).
-  last_used: { key: sql`coalesce(identities.last_used_at, '-infinity'::timestamptz)`, cast: 'timestamptz' },
-  oldest_credential: { key: OLDEST_CREDENTIAL_KEY, cast: 'timestamptz' },
+  last_used: { key: sql`coalesce(identities.last_used_at, '-infinity'::timestamptz)`, id: RECORD_ID, cast: 'timestamptz' },
+  oldest_credential: { key: OLDEST_CREDENTIAL_KEY, id: POSTURE_ID, cast: 'timestamptz' },
 }
 
 interface Cursor {
@@ -272,12 +282,12 @@ export async function listIdentities(db: Db, filter: PreparedFilter, view: Ident
     .where(identityWhere(filter))
   if (cursor) {
     const op = scanDir === 'asc' ? sql`>` : sql`<`
-    query = query.where(sql<SqlBool>`(${spec.key}, identities.id) ${op} (${castValue(spec, cursor.value)}, ${cursor.id}::bigint)`)
+    query = query.where(sql<SqlBool>`(${spec.key}, ${spec.id}) ${op} (${castValue(spec, cursor.value)}, ${cursor.id}::bigint)`)
   }
   const order = scanDir === 'asc' ? sql`asc` : sql`desc`
   const rows = await query
     .orderBy(sql`${spec.key} ${order}`)
-    .orderBy(sql`identities.id ${order}`)
+    .orderBy(sql`${spec.id} ${order}`)
     .limit(limit + 1)
     .execute()
 
@@ -354,15 +364,18 @@ export async function countIdentities(db: Db, filter: PreparedFilter, cap = COUN
   return rows.length > cap ? { count: cap, exact: false } : { count: rows.length, exact: true, ids: rows.map((row) => row.id) }
 }
 
-/** The planner's row estimate for the whole table (pg_class.reltuples): instant at any size. */
+/** The planner's row estimate for the whole table (pg_class.reltuples of identity_records): instant at any size. */
 export async function estimatedIdentityRows(db: Db): Promise<number> {
-  const result = await sql<{ rows: number }>`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'identities'::regclass`.execute(db)
+  const result = await sql<{ rows: number }>`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'identity_records'::regclass`.execute(
+    db,
+  )
   return Number(result.rows[0]?.rows ?? 0)
 }
 
 /**
- * A FROM item over the identities table: the table itself, or a repeatable SYSTEM sample of
- * about `targetRows` rows aliased `identities`, with the factor that scales its counts up.
+ * A FROM item over identities: the view itself, or a repeatable SYSTEM sample of about
+ * `targetRows` rows aliased `identities`, with the factor that scales its counts up. A view
+ * cannot be sampled: the sample is of the records, joined to the view by id.
  */
 export async function identitySource(db: Db, targetRows: number | null) {
   if (targetRows === null) return { from: sql`identities`, scale: 1, sampled: false }
@@ -370,7 +383,8 @@ export async function identitySource(db: Db, targetRows: number | null) {
   if (total <= targetRows) return { from: sql`identities`, scale: 1, sampled: false }
   const percent = Math.max(0.01, Math.min(100, (targetRows / total) * 100))
   return {
-    from: sql`(select * from identities tablesample system (${sql.lit(Number(percent.toFixed(4)))}) repeatable (42))`,
+    from: sql`(select i.* from (select id from identity_records tablesample system (${sql.lit(Number(percent.toFixed(4)))}) repeatable (42)) as sampled
+                join identities i on i.id = sampled.id)`,
     scale: 100 / percent,
     sampled: true,
   }

@@ -212,7 +212,7 @@ export async function listSourceStatuses(db: Db, now: Date = new Date()): Promis
   const missing = ids.filter((id) => !snapshotCounts.has(id))
   if (missing.length > 0) {
     const live = await sql<{ source_id: string; identities: number }>`
-      select s.id as source_id, (select count(*) from (select 1 from identities i where i.source_id = s.id and i.status <> 'gone' limit 100001) c) as identities
+      select s.id as source_id, (select count(*) from (select 1 from identity_records i where i.source_id = s.id and i.status <> 'gone' limit 100001) c) as identities
         from sources s where s.id in (${sql.join(missing)})`.execute(db)
     for (const row of live.rows) snapshotCounts.set(row.source_id, Number(row.identities))
   }

@@ -139,17 +139,16 @@ const NEW_IDENTITY_COLUMNS = [
   'status',
   'posture_inputs',
   'agent_reasons',
-  'credential_count',
-  'oldest_credential_at',
-  'max_access_level',
   'data_hash',
   'credentials_hash',
   'entitlements_hash',
   'owners_hash',
-  'needs_scoring',
   'first_seen_scan_id',
   'last_seen_scan_id',
 ] as const
+
+/** A new identity's posture row: what ingest knows of it; scoring fills in the rest (needs_scoring defaults to true). */
+const NEW_POSTURE_COLUMNS = ['identity_id', 'provider', 'credential_count', 'oldest_credential_at', 'max_access_level'] as const
 
 const CREDENTIAL_COLUMNS = [
   'identity_id',
@@ -184,8 +183,9 @@ const CHANGE_COLUMNS = ['identity_id', 'source_id', 'scan_run_id', 'change_type'
  */
 export const STORED_IDENTITIES_SQL = `
   select s.* from unnest($2::text[]) as b(external_id),
-    lateral (select id, external_id, status, data_hash, credentials_hash, entitlements_hash, owners_hash, max_access_level
-               from identities i where i.source_id = $1 and i.external_id = b.external_id offset 0) s`
+    lateral (select i.id, i.external_id, i.status, i.data_hash, i.credentials_hash, i.entitlements_hash, i.owners_hash, p.max_access_level
+               from identity_records i join identity_posture p on p.identity_id = i.id
+              where i.source_id = $1 and i.external_id = b.external_id offset 0) s`
 
 /** At most this many items are listed in one change row's details; the count is always exact. */
 const DETAIL_LIMIT = 25
@@ -260,7 +260,7 @@ export class ScanIngest {
           credential_id bigint primary key, account_id text not null
         );
       `)
-      const { rows } = await client.query<{ found: boolean }>(`select exists (select 1 from identities where source_id = $1) as found`, [options.sourceId])
+      const { rows } = await client.query<{ found: boolean }>(`select exists (select 1 from identity_records where source_id = $1) as found`, [options.sourceId])
       return new ScanIngest(client, options, !rows[0]!.found)
     } catch (error) {
       client.release(true)
@@ -335,7 +335,7 @@ export class ScanIngest {
         const { rows } = await this.client.query<{ present: number; unseen: number }>(
           `select count(*)::int as present,
                   count(*) filter (where last_seen_scan_id is distinct from $3)::int as unseen
-             from identities where source_id = $1 and account_id = $2 and status <> 'gone'`,
+             from identity_records where source_id = $1 and account_id = $2 and status <> 'gone'`,
           [sourceId, accountId, scanRunId],
         )
         const { present, unseen } = rows[0]!
@@ -356,7 +356,7 @@ export class ScanIngest {
              select identity_id, $1, $2, 'credential_removed', jsonb_build_object('externalId', external_id, 'type', type)
                from gone
            )
-           update identities set needs_scoring = true where id in (select identity_id from gone)`,
+           update identity_posture set needs_scoring = true where identity_id in (select identity_id from gone)`,
           [sourceId, scanRunId, accountId],
         )
         outcome.credentialsRemoved = removed.rowCount ?? 0
@@ -493,7 +493,7 @@ export class ScanIngest {
       this.encodeAhead = fresh.length * 2 > batch.length
 
       if (unchangedIds.length > 0) {
-        await client.query(`update identities set last_seen_scan_id = $1, last_seen_at = now() where id = any($2::bigint[])`, [scanRunId, unchangedIds])
+        await client.query(`update identity_records set last_seen_scan_id = $1, last_seen_at = now() where id = any($2::bigint[])`, [scanRunId, unchangedIds])
       }
 
       // Stage new and changed identities, then merge.
@@ -506,10 +506,12 @@ export class ScanIngest {
       if (fresh.length > 0) {
         const { rows: ids } = await client.query<{ id: number }>(`select nextval('identities_id_seq'::regclass) as id from generate_series(1, $1::int)`, [fresh.length])
         const identityRows = new CopyBuffer()
+        const postureRows = new CopyBuffer()
         fresh.forEach((prepared, index) => {
           const id = ids[index]!.id
           const rows = encoded.get(prepared.externalId) ?? freshRows(sourceId, provider, scanRunId, prepared)
           identityRows.line(id + rows.identity)
+          postureRows.line(id + rows.posture)
           for (const tail of rows.credentials) credentialRows.line(id + tail)
           for (const tail of rows.entitlements) entitlementRows.line(id + tail)
           for (const tail of rows.owners) ownerRows.line(id + tail)
@@ -518,7 +520,8 @@ export class ScanIngest {
             changes.push({ identityId: id, type: 'identity_new', details: { kind: prepared.identity.kind, displayName: prepared.identity.displayName, accountId: prepared.accountId } })
           }
         })
-        await copyRows(client, 'identities', NEW_IDENTITY_COLUMNS, identityRows)
+        await copyRows(client, 'identity_records', NEW_IDENTITY_COLUMNS, identityRows)
+        await copyRows(client, 'identity_posture', NEW_POSTURE_COLUMNS, postureRows)
         newCount = fresh.length
       }
       // Changed identities: staged, then merged with one UPDATE … FROM.
@@ -537,22 +540,30 @@ export class ScanIngest {
       if (changed.length > 0) {
         await client.query('analyze leash_stage_identities')
         await client.query(
-          `update identities i set
+          `update identity_records i set
              kind = s.kind, display_name = s.display_name, account_id = s.account_id, tags = s.tags,
              attributes = s.attributes, console_url = s.console_url, created_at = s.created_at,
              last_used_at = s.last_used_at, last_used_known = s.last_used_known,
              status = s.status,
              status_changed_at = case when i.status is distinct from s.status then now() else i.status_changed_at end,
              posture_inputs = s.posture_inputs, agent_reasons = s.agent_reasons,
-             credential_count = case when s.write_credentials then s.credential_count else i.credential_count end,
-             oldest_credential_at = case when s.write_credentials then s.oldest_credential_at else i.oldest_credential_at end,
-             max_access_level = case when s.write_entitlements then s.max_access_level else i.max_access_level end,
              data_hash = s.data_hash, credentials_hash = s.credentials_hash,
              entitlements_hash = s.entitlements_hash, owners_hash = s.owners_hash,
-             needs_scoring = true, last_seen_scan_id = $1, last_seen_at = now()
+             last_seen_scan_id = $1, last_seen_at = now()
            from leash_stage_identities s
            where s.id is not null and i.id = s.id`,
           [scanRunId],
+        )
+        // The posture row: what ingest derives from credentials and entitlements, and the flag
+        // that has the next pass score the identity again.
+        await client.query(
+          `update identity_posture p set
+             credential_count = case when s.write_credentials then s.credential_count else p.credential_count end,
+             oldest_credential_at = case when s.write_credentials then s.oldest_credential_at else p.oldest_credential_at end,
+             max_access_level = case when s.write_entitlements then s.max_access_level else p.max_access_level end,
+             needs_scoring = true
+           from leash_stage_identities s
+           where s.id is not null and p.identity_id = s.id`,
         )
         changedCount = changed.length
       }
@@ -759,7 +770,9 @@ function stageIdentityRow(
  * id: the id is drawn from the sequence only at the flush, and prefixed there (`id + tail`).
  */
 interface FreshRows {
+  /** COPY tails (after the id) for NEW_IDENTITY_COLUMNS and NEW_POSTURE_COLUMNS. */
   identity: string
+  posture: string
   credentials: string[]
   entitlements: string[]
   owners: string[]
@@ -768,6 +781,7 @@ interface FreshRows {
 function freshRows(sourceId: string, provider: string, scanRunId: string, p: PreparedIdentity): FreshRows {
   return {
     identity: newIdentityTail(sourceId, provider, scanRunId, p),
+    posture: ['', copyField(provider), copyField(p.credentialCount), copyField(p.oldestCredentialAt), copyField(p.maxAccessLevel)].join('\t'),
     credentials: p.credentials.map((c) => credentialTail(c, c.status, scanRunId)),
     entitlements: p.entitlements.map((e) => entitlementTail(e, scanRunId)),
     owners: p.owners.map(ownerTail),
@@ -793,14 +807,10 @@ function newIdentityTail(sourceId: string, provider: string, scanRunId: string, 
     i.status,
     copyField(p.postureJson),
     copyField(p.agentJson),
-    copyField(p.credentialCount),
-    copyField(p.oldestCredentialAt),
-    copyField(p.maxAccessLevel),
     copyField(p.dataHash),
     copyField(p.credentialsHash),
     copyField(p.entitlementsHash),
     copyField(p.ownersHash),
-    't',
     scanRunId,
     scanRunId,
   ].join('\t')
@@ -906,11 +916,13 @@ export async function retireUnseenIdentities(
 ): Promise<number> {
   const { rowCount } = await query(
     `with gone as (
-       update identities set status = 'gone', status_changed_at = now(), needs_scoring = true
+       update identity_records set status = 'gone', status_changed_at = now()
         where source_id = $1 and account_id = $2 and status <> 'gone'
           and last_seen_scan_id is distinct from $3
           and (not $4::boolean or last_seen_at < (select started_at from scan_runs where id = $3))
        returning id, display_name, last_seen_at, last_seen_scan_id
+     ), flagged as (
+       update identity_posture set needs_scoring = true where identity_id in (select id from gone)
      ), creds as (
        update credentials set status = 'gone' where identity_id in (select id from gone) and status <> 'gone'
      )

@@ -148,12 +148,14 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
 
   log(`seeding ${generated.toLocaleString('en')} identities …`)
   // Identities: h is a deterministic hash per row; every attribute derives from it.
+  // One statement writes both tables (docs/decisions/043): the rows get their ids first, so the
+  // record and the posture row of each share it.
   await sql`
-    insert into identities (source_id, provider, kind, external_id, display_name, account_id, tags, console_url, created_at,
+    with generated (source_id, provider, kind, external_id, display_name, account_id, tags, console_url, created_at,
       last_used_at, last_used_known, status, classified_is_agent, agent_confidence, agent_platform, agent_reasons, is_agent,
       owner_ref, owner_kind, owner_source, owner_status, risk_score, score_ownership, score_privilege, score_credential_age,
       score_monitoring, max_access_level, credential_count, oldest_credential_at, needs_scoring, first_seen_at, last_seen_at,
-      last_seen_scan_id)
+      last_seen_scan_id) as (
     select source_id, provider, kind,
            case provider when 'aws' then 'arn:aws:iam::' || account_id || ':' || case kind when 'role' then 'role/' else 'user/' end || name
                          else provider || ':' || account_id || ':' || name end,
@@ -189,7 +191,7 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
            ${now}::timestamptz - make_interval(days => (h / 3) % 800),
            false,
            ${now}::timestamptz - make_interval(days => 30), ${now}::timestamptz,
-           null
+           null::uuid
       from (
         select g, h, source_id, provider, kind, is_agent, platform, account_id, team, owner_status, access,
                case owner_status when 'valid' then 'person' || (h % 180) || '@acme.example' when 'invalid' then 'former' || (h % 40) || '@acme.example'
@@ -230,7 +232,22 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
                    case when h % 50 < 3 then 'admin' when h % 50 < 7 then 'permissions_management' when h % 50 < 25 then 'write' when h % 50 < 45 then 'read' else 'list' end as access
               from (select g, (hashint4(g)::bigint & 2147483647)::int as h from generate_series(1, ${generated}::int) as g) as series
           ) as base
-      ) as rows`.execute(db)
+      ) as rows),
+    numbered as materialized (select nextval('identities_id_seq'::regclass) as id, generated.* from generated),
+    records as (
+      insert into identity_records (id, source_id, provider, kind, external_id, display_name, account_id, tags, console_url, created_at,
+        last_used_at, last_used_known, status, agent_reasons, first_seen_at, last_seen_at, last_seen_scan_id)
+      overriding system value
+      select id, source_id, provider, kind, external_id, display_name, account_id, tags, console_url, created_at,
+        last_used_at, last_used_known, status, agent_reasons, first_seen_at, last_seen_at, last_seen_scan_id
+        from numbered)
+    insert into identity_posture (identity_id, provider, classified_is_agent, agent_confidence, agent_platform, is_agent,
+      owner_ref, owner_kind, owner_source, owner_status, risk_score, score_ownership, score_privilege, score_credential_age,
+      score_monitoring, max_access_level, credential_count, oldest_credential_at, needs_scoring)
+    select id, provider, classified_is_agent, agent_confidence, agent_platform, is_agent,
+      owner_ref, owner_kind, owner_source, owner_status, risk_score, score_ownership, score_privilege, score_credential_age,
+      score_monitoring, max_access_level, credential_count, oldest_credential_at, needs_scoring
+      from numbered`.execute(db)
 
   // Showcase identities with known names and values.
   const aws = sources['aws-production']!
