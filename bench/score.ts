@@ -22,7 +22,7 @@
  * estate) from 365 to 366 days, which changes the outcome of almost no identity, and the next
  * pass is timed: it shows what such an edit costs the pass (the JSON line gains
  * `thresholdChangeSeconds` (marking included), `thresholdChangeMarkSeconds`, `thresholdChangeReassessed`, `thresholdChangeIdentityRowsWritten`
- * and `thresholdChangeWalMb`).
+ * and `thresholdChangeWalMb`; the rows written are posture rows since docs/decisions/043).
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -309,7 +309,7 @@ async function timeThresholdChange(
   const rows = after.rows[0]!.rows
   log(
     `After a source-wide threshold change: ${result.scored.toLocaleString('en')} identities marked in ${markSeconds.toFixed(1)} s and assessed again, ${seconds.toFixed(1)} s in all, ` +
-      `${rows.toLocaleString('en')} identity rows rewritten, ${walMb} MB of WAL.`,
+      `${rows.toLocaleString('en')} posture rows rewritten, ${walMb} MB of WAL.`,
   )
   return {
     thresholdChangeSeconds: Math.round(seconds * 100) / 100,

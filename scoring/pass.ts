@@ -335,8 +335,9 @@ function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink
     const changedClassification = loaded.scoredBefore && loaded.previousClassifiedIsAgent !== classification.isAgent
     // A quiet identity (nothing new to insert, its columns as stored, not flagged) is not
     // rewritten: a re-evaluation that finds nothing new then costs reads, not row versions
-    // in every index (docs/decisions/035). The identity update is what locks the row against a
-    // concurrent delete, so an identity whose rows are inserted is always updated.
+    // in every index (docs/decisions/035). The posture update is what locks the identity against
+    // a concurrent delete (which cascades to that row), so an identity whose rows are inserted
+    // is always updated.
     const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
     if (!quiet) sink.identity(posture)
     if (changedClassification) {
@@ -373,7 +374,7 @@ function unchangedFinding(existing: ExistingFinding, row: FindingRow, nowMs: num
   )
 }
 
-/** Whether IDENTITY_UPDATE (scoring/write.ts) would write what the identity row already holds. */
+/** Whether IDENTITY_UPDATE (scoring/write.ts) would write what the posture row already holds. */
 function samePosture(stored: StoredPosture, next: ScoredIdentity, override: 'agent' | 'not_agent' | null): boolean {
   const isAgent = override === 'agent' ? true : override === 'not_agent' ? false : next.classifiedIsAgent
   return (

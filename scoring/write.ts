@@ -34,7 +34,7 @@ export interface FindingRow {
 
 export interface ScoredIdentity {
   id: number
-  /** The row version (xmin) when the pass read the identity. */
+  /** The posture row's version (xmin) when the pass read the identity. */
   xmin: string
   classifiedIsAgent: boolean
   agentConfidence: number
@@ -192,7 +192,7 @@ const SCORE_MARKS_RESTORE = `
   from unnest($1::int8[], $2::timestamptz[]) as k(id, t) where s.identity_id = k.id`
 
 // A finding seen again that changed, by its id: an UPDATE never inserts, so it cannot leave a
-// row behind for an identity deleted meanwhile (the identity row need not be locked for it).
+// row behind for an identity deleted meanwhile (the posture row need not be locked for it).
 const SEEN_FINDING_UPDATE = `
   update findings as f set ${findingSeenAgain('u')}
   from ${SEEN_STAGE} as u

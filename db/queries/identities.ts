@@ -39,8 +39,7 @@ export const SEARCH_ID_LIMIT = 10_000
  * Resolves the search of a filter before the main query, so that query stays index-friendly:
  * key ids (credentials.external_id) and, through the trigram index of identity_search_text,
  * names and external ids become identity ids. Search text lives in that table of its own so
- * that scoring, which rewrites every identity row, never touches the trigram index
- * (docs/decisions/039).
+ * that no update of other identity columns touches the trigram index (docs/decisions/039).
  */
 export async function prepareIdentityFilter(db: Db, filter: IdentityFilter): Promise<PreparedFilter> {
   if (!filter.q) return filter
