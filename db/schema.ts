@@ -5,7 +5,7 @@
  * Conventions (Kysely's): Generated<T> for values the database makes, `T | null` for
  * nullable columns, ColumnType<Select, Insert, Update> where they differ.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely'
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -226,6 +226,8 @@ export interface EntitlementsTable {
   source_ref: string
   conditional: Generated<boolean>
   last_seen_scan_id: string | null
+  /** Computed by PostgreSQL: whether a rule or the agent classifier reads this grant (docs/decisions/044). */
+  notable: GeneratedAlways<boolean>
 }
 
 export interface IdentityChangesTable {

@@ -57,7 +57,7 @@ export function assessIdentity(identity: IdentityInput, context: AssessmentConte
   const isAgent = identity.agentOverride === 'agent' ? true : identity.agentOverride === 'not_agent' ? false : classification.isAgent
   const ownersUnreadable = identity.posture.unreadable.some((part) => part.field === 'owners')
   const ownership = resolveOwnership(identity.owners, identity.claim, context.directory, ownersUnreadable)
-  const maxAccessLevel = maxAccessLevelOf(identity.entitlements)
+  const maxAccessLevel = identity.maxAccessLevel !== undefined ? identity.maxAccessLevel : maxAccessLevelOf(identity.entitlements)
 
   let credentialCount = 0
   let oldest: number | null = null

@@ -72,11 +72,12 @@ describe('reading a batch', () => {
       )
       .execute()
     // Id order differs from both index orders (external id; access level) and, once an update
-    // has written a new version of the first rows after the others, from physical order.
+    // has written a new version of the first rows after the others, from physical order. The
+    // update also makes the first grant one the pass reads (write on "*"; scoring/notable-entitlements.ts).
     await sql`update credentials set last_used_known = last_used_known where identity_id = ${id} and external_id = ${'AKIAORDERED'}`.execute(
       db,
     )
-    await sql`update entitlements set conditional = conditional where identity_id = ${id} and action = ${'s3:GetObject'}`.execute(db)
+    await sql`update entitlements set access_level = 'write', resource = '*' where identity_id = ${id} and action = ${'s3:GetObject'}`.execute(db)
     const physical = await sql<{
       external_id: string
     }>`select external_id from credentials where identity_id = ${id} order by ctid`.execute(db)
@@ -85,5 +86,6 @@ describe('reading a batch', () => {
     const [loaded] = await fetchIdentitiesById(db, [id])
     expect(loaded!.identity.credentials.map((credential) => credential.externalId)).toEqual(['AKIAORDERED', 'AKIABRAVO', 'AKIACHARLIE'])
     expect(loaded!.identity.entitlements.map((entitlement) => entitlement.action)).toEqual(['s3:GetObject', 'sqs:SendMessage', 'iam:*'])
+    expect(loaded!.identity.maxAccessLevel).toBe('admin')
   })
 })

@@ -140,6 +140,9 @@ export interface LoadedIdentity {
   existing: ExistingFinding[]
 }
 
+/** An entitlement's level as its rank in ACCESS_LEVELS, from 1; null for a level Leash does not know. */
+const ACCESS_RANK = `array_position(array[${ACCESS_LEVELS.map((level) => `'${level}'`).join(', ')}]::text[], e.access_level)`
+
 /** Milliseconds since the epoch, as COPY writes an int8: no timestamp formatting or parsing. */
 const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
 
@@ -237,18 +240,21 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
   const dense = high - low + 1 <= ids.length * 2
   const match = (column: string) =>
     dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`
-  const [credentials, entitlements, owners, claims, findings, scored] = await Promise.all([
+  const [credentials, entitlements, accessRanks, owners, claims, findings, scored] = await Promise.all([
     copyOut(
       pool,
       `select c.identity_id, c.id, c.external_id, c.type, c.status, ${ms('c.created_at')}, ${ms('c.expires_at')}, ${ms('c.last_used_at')},
         c.last_used_known, ${ms('c.last_rotated_at')}, c.rotation_enabled, c.is_static
       from credentials c where ${match('c.identity_id')}`,
     ).then(inIdentityAndIdOrder),
+    // Only the grants a rule or the classifier reads (entitlements.notable); the rest count only
+    // towards the highest level, read from the (identity_id, access_level) index (docs/decisions/044).
     copyOut(
       pool,
       `select e.identity_id, e.id, e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional
-      from entitlements e where ${match('e.identity_id')}`,
+      from entitlements e where ${match('e.identity_id')} and e.notable`,
     ).then(inIdentityAndIdOrder),
+    copyOut(pool, `select e.identity_id, max(${ACCESS_RANK}) from entitlements e where ${match('e.identity_id')} group by e.identity_id`),
     copyOut(
       pool,
       `select o.identity_id, o.owner_ref, o.role, o.kind, o.source, o.display_name, o.active, o.can_add_credentials
@@ -295,6 +301,10 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
       sourceRef: sourceRef!,
       conditional: conditional === 't',
     })
+  }
+  for (const [identityId, rank] of accessRanks) {
+    const target = loaded.get(Number(identityId))
+    if (target && rank !== null && rank !== undefined) target.identity.maxAccessLevel = ACCESS_LEVELS[Number(rank) - 1] ?? null
   }
   for (const [identityId, ref, role, kind, source, displayName, active, canAddCredentials] of owners) {
     loaded.get(Number(identityId))?.identity.owners.push({
@@ -461,6 +471,7 @@ function toLoaded(row: CopyOutRow): LoadedIdentity {
       lastUsedKnown: lastUsedKnown === 't',
       credentials: [],
       entitlements: [],
+      maxAccessLevel: null,
       owners: [],
       claim: null,
       agentSignals: array<AgentSignal>(jsonOf(agentReasons)),

@@ -114,7 +114,13 @@ export interface IdentityInput {
   lastUsedAt: Date | null
   lastUsedKnown: boolean
   credentials: CredentialInput[]
+  /**
+   * The grants the rules and the classifier read. A scoring pass loads only the notable ones
+   * (scoring/notable-entitlements.ts) and gives `maxAccessLevel`; without it, every grant is here.
+   */
   entitlements: EntitlementInput[]
+  /** The highest access level over all grants, when `entitlements` holds only the notable ones. */
+  maxAccessLevel?: AccessLevel | null
   owners: OwnerHintInput[]
   claim: ClaimInput | null
   agentSignals: AgentSignal[]

@@ -20,6 +20,7 @@ import * as reassessScoredIdentities from './2026-12-04T0100_reassess_scored_ide
 import * as recordOwnerScopeChanges from './2026-12-04T0200_record_owner_scope_changes.js'
 import * as identitySearchText from './2026-12-05T0100_identity_search_text.js'
 import * as identityPostureTable from './2026-12-06T0100_identity_posture_table.js'
+import * as notableEntitlements from './2026-12-06T0200_notable_entitlements.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T0200_record_owner_scope_changes': recordOwnerScopeChanges,
   '2026-12-05T0100_identity_search_text': identitySearchText,
   '2026-12-06T0100_identity_posture_table': identityPostureTable,
+  '2026-12-06T0200_notable_entitlements': notableEntitlements,
 }
