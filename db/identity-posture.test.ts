@@ -6,11 +6,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Migrator, sql } from 'kysely'
-import pg from 'pg'
 import { describe, expect, inject, it } from 'vitest'
-import { databaseUrl, dropDatabase } from '../test/database.js'
+import { createEmptyDatabase } from '../test/database.js'
 import { useTestDatabase } from '../test/db.js'
-import { connectDatabase } from './connection.js'
 import { migrations } from './migrations/index.js'
 
 const SPLIT = '2026-12-06T0100_identity_posture_table'
@@ -125,13 +123,7 @@ describe('the identities view', () => {
 
 describe(`migration ${SPLIT}`, () => {
   it('moves the posture of identities already stored onto posture rows, unchanged', async () => {
-    const adminUrl = inject('adminDatabaseUrl')
-    const name = `leash_split_${randomBytes(5).toString('hex')}`
-    const admin = new pg.Client({ connectionString: adminUrl })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const handle = connectDatabase(databaseUrl(adminUrl, name), { max: 2 })
+    const handle = await createEmptyDatabase(inject('adminDatabaseUrl'))
     try {
       const migrator = new Migrator({ db: handle.db, provider: { getMigrations: async () => migrations } })
       const names = Object.keys(migrations).sort()
@@ -188,8 +180,7 @@ describe(`migration ${SPLIT}`, () => {
       )
       expect(columns).toEqual([])
     } finally {
-      await handle.close()
-      await dropDatabase(adminUrl, name)
+      await handle.drop()
     }
   })
 })

@@ -64,6 +64,21 @@ export interface TestDatabase extends DatabaseHandle {
   drop(): Promise<void>
 }
 
+/** A new database with no tables at all, for tests of the migrations themselves. */
+export async function createEmptyDatabase(adminUrl: string, options: { max?: number } = {}): Promise<TestDatabase> {
+  const name = `leash_empty_${randomBytes(6).toString('hex')}`
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`))
+  const handle = connectDatabase(databaseUrl(adminUrl, name), { max: options.max ?? 2 })
+  return {
+    ...handle,
+    name,
+    async drop() {
+      await handle.close()
+      await dropDatabase(adminUrl, name)
+    },
+  }
+}
+
 export async function createDatabaseFromTemplate(adminUrl: string, template: string, options: { max?: number } = {}): Promise<TestDatabase> {
   const name = `leash_test_${randomBytes(6).toString('hex')}`
   await withAdmin(adminUrl, (client) => client.query(`create database ${name} template ${template}`))
