@@ -68,21 +68,17 @@ export interface TestDatabase extends DatabaseHandle {
 export async function createEmptyDatabase(adminUrl: string, options: { max?: number } = {}): Promise<TestDatabase> {
   const name = `leash_empty_${randomBytes(6).toString('hex')}`
   await withAdmin(adminUrl, (client) => client.query(`create database ${name}`))
-  const handle = connectDatabase(databaseUrl(adminUrl, name), { max: options.max ?? 2 })
-  return {
-    ...handle,
-    name,
-    async drop() {
-      await handle.close()
-      await dropDatabase(adminUrl, name)
-    },
-  }
+  return connectTestDatabase(adminUrl, name, options.max ?? 2)
 }
 
 export async function createDatabaseFromTemplate(adminUrl: string, template: string, options: { max?: number } = {}): Promise<TestDatabase> {
   const name = `leash_test_${randomBytes(6).toString('hex')}`
   await withAdmin(adminUrl, (client) => client.query(`create database ${name} template ${template}`))
-  const handle = connectDatabase(databaseUrl(adminUrl, name), { max: options.max ?? 5 })
+  return connectTestDatabase(adminUrl, name, options.max ?? 5)
+}
+
+function connectTestDatabase(adminUrl: string, name: string, max: number): TestDatabase {
+  const handle = connectDatabase(databaseUrl(adminUrl, name), { max })
   return {
     ...handle,
     name,
