@@ -110,15 +110,15 @@ export interface ScanScopesTable {
  * writes through the view reach the right table by its INSTEAD OF triggers; bulk writers write the
  * tables themselves.
  */
-export interface IdentitiesTable extends IdentityRecordsColumns, Omit<IdentityPostureTable, 'identity_id' | 'provider'> {
-  id: Generated<number>
-  provider: string
+export interface IdentitiesTable extends IdentityRecordsTable, Omit<IdentityPostureTable, 'identity_id' | 'provider'> {
   /** identity_posture.identity_id: keyset conditions on posture sorts compare it, to use that table's indexes. */
   posture_identity_id: Generated<number>
 }
 
 /** What ingest records about an identity. */
-interface IdentityRecordsColumns {
+export interface IdentityRecordsTable {
+  id: Generated<number>
+  provider: string
   source_id: string
   kind: string
   external_id: string
@@ -142,11 +142,6 @@ interface IdentityRecordsColumns {
   credentials_hash: string | null
   entitlements_hash: string | null
   owners_hash: string | null
-}
-
-export interface IdentityRecordsTable extends IdentityRecordsColumns {
-  id: Generated<number>
-  provider: string
 }
 
 /** What scoring decides about an identity, one narrow row each (docs/decisions/043). */
