@@ -6,6 +6,7 @@ import { useTestDatabase } from '../test/db.js'
 import type { Kysely } from 'kysely'
 import { acceptFinding, revokeAcceptance, setAgentOverride } from './decisions.js'
 import { planAndEncode, planBatch, scoreIdentities, scorePendingIdentities } from './pass.js'
+import { readStoredBreakdown } from './breakdown.js'
 import { fetchIdentitiesById, loadPassContext } from './load.js'
 import { encodeBatch, writeBatch, type EncodedBatch } from './write.js'
 import { markRecordedScopeChanges } from './scope-changes.js'
@@ -55,7 +56,7 @@ describe('scoring pass on PostgreSQL', () => {
     expect(open.map((f) => f.rule_id)).toContain('privilege_identity_full_admin')
     const breakdown = await db.selectFrom('identity_scores').selectAll().where('identity_id', '=', id).executeTakeFirstOrThrow()
     expect(breakdown.risk_score).toBe(scored.risk_score)
-    const points = (breakdown.breakdown.findings as { rule: string; points: number }[]).reduce((sum, f) => sum + f.points, 0)
+    const points = readStoredBreakdown(breakdown.breakdown)!.findings.reduce((sum, f) => sum + f.points, 0)
     expect(points).toBe(scored.risk_score)
 
     // Nothing changed: a second pass has nothing to do.

@@ -13,7 +13,7 @@ import { sql, type Kysely } from 'kysely'
 import { poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
 import { assessIdentity, findingKey, type Assessment } from './assess.js'
-import { compactBreakdown } from './breakdown.js'
+import { packBreakdown } from './breakdown.js'
 import {
   fetchIdentitiesById,
   fetchPendingBatch,
@@ -305,7 +305,7 @@ function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink
     // Stored findings not produced this time are resolved (unless they already are).
     for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') sink.resolve(existing.id)
     const { classification, ownership, score } = assessment
-    const breakdown = compactBreakdown(assessment, identity.agentOverride)
+    const breakdown = packBreakdown(assessment, identity.agentOverride)
     const breakdownJson = JSON.stringify(breakdown)
     if (loaded.scoredBefore && loaded.storedBreakdown === breakdownJson) sink.touchScore(identity.id)
     else {

@@ -466,20 +466,19 @@ export async function seedDashboard(db: Kysely<Database>, options: { identities:
   await sql`
     insert into identity_scores (identity_id, risk_score, breakdown, computed_at)
     select i.id, i.risk_score,
-           jsonb_build_object('version', 1, 'risk', i.risk_score,
-             'dimensions', jsonb_build_object('ownership', i.score_ownership, 'privilege', i.score_privilege,
-                                              'credential_age', i.score_credential_age, 'monitoring', i.score_monitoring),
-             'exposure', jsonb_build_object('maxAccessLevel', i.max_access_level, 'isAgent', i.is_agent, 'exponent', 1),
-             'findings', coalesce((select jsonb_agg(jsonb_build_object('rule', f.rule_id, 'subject', f.subject_key,
-                                    'points', i.risk_score / greatest(1, i.open_count),
-                                    'dimensionPoints', case f.dimension when 'ownership' then i.score_ownership when 'privilege' then i.score_privilege
-                                                       when 'credential_age' then i.score_credential_age else i.score_monitoring end))
+           -- The layout the scoring pass writes (scoring/breakdown.ts, layout 2).
+           jsonb_build_object('layout', 2, 'version', 1, 'risk', i.risk_score,
+             'dimensions', jsonb_build_array(i.score_ownership, i.score_privilege, i.score_credential_age, i.score_monitoring),
+             'exposure', jsonb_build_array(i.max_access_level, i.is_agent, 1),
+             'findings', coalesce((select jsonb_agg(jsonb_build_array(f.rule_id, f.subject_key,
+                                    i.risk_score / greatest(1, i.open_count),
+                                    case f.dimension when 'ownership' then i.score_ownership when 'privilege' then i.score_privilege
+                                                     when 'credential_age' then i.score_credential_age else i.score_monitoring end))
                                    from findings f where f.identity_id = i.id and f.status = 'open'), '[]'::jsonb),
              'excluded', '[]'::jsonb,
-             'classification', jsonb_build_object('isAgent', i.is_agent, 'confidence', i.agent_confidence, 'platform', i.agent_platform,
-               'override', i.agent_override,
-               'signals', coalesce((select jsonb_agg(jsonb_build_object('id', r->>'id', 'weight', coalesce((r->>'weight')::float8, 0), 'counted', true, 'source', 'connector'))
-                                      from jsonb_array_elements(i.agent_reasons) r), '[]'::jsonb))),
+             'classification', jsonb_build_array(i.is_agent, i.agent_confidence, i.agent_platform, i.agent_override,
+               coalesce((select jsonb_agg(jsonb_build_array(r->>'id', coalesce((r->>'weight')::float8, 0), true, 'connector'))
+                           from jsonb_array_elements(i.agent_reasons) r), '[]'::jsonb))),
            ${now}::timestamptz
       from (select identities.*, (select count(*) from findings f where f.identity_id = identities.id and f.status = 'open')::int as open_count from identities where source_id in (${mine})) i`.execute(db)
 
