@@ -21,6 +21,7 @@ import * as recordOwnerScopeChanges from './2026-12-04T0200_record_owner_scope_c
 import * as identitySearchText from './2026-12-05T0100_identity_search_text.js'
 import * as identityPostureTable from './2026-12-06T0100_identity_posture_table.js'
 import * as notableEntitlements from './2026-12-06T0200_notable_entitlements.js'
+import * as dropOpenFindingsIdentityIndex from './2026-12-07T0100_drop_open_findings_identity_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T0100_identity_search_text': identitySearchText,
   '2026-12-06T0100_identity_posture_table': identityPostureTable,
   '2026-12-06T0200_notable_entitlements': notableEntitlements,
+  '2026-12-07T0100_drop_open_findings_identity_index': dropOpenFindingsIdentityIndex,
 }
