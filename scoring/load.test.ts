@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../test/db.js'
-import { fetchIdentitiesById, inIdentityAndIdOrder } from './load.js'
+import { fetchIdentitiesById, fetchPendingBatch, inIdentityAndIdOrder } from './load.js'
 import { storeIdentity, storeSource } from './testing-db.js'
 
 const database = useTestDatabase()
@@ -77,7 +77,9 @@ describe('reading a batch', () => {
     await sql`update credentials set last_used_known = last_used_known where identity_id = ${id} and external_id = ${'AKIAORDERED'}`.execute(
       db,
     )
-    await sql`update entitlements set access_level = 'write', resource = '*' where identity_id = ${id} and action = ${'s3:GetObject'}`.execute(db)
+    await sql`update entitlements set access_level = 'write', resource = '*' where identity_id = ${id} and action = ${'s3:GetObject'}`.execute(
+      db,
+    )
     const physical = await sql<{
       external_id: string
     }>`select external_id from credentials where identity_id = ${id} order by ctid`.execute(db)
@@ -87,5 +89,40 @@ describe('reading a batch', () => {
     expect(loaded!.identity.credentials.map((credential) => credential.externalId)).toEqual(['AKIAORDERED', 'AKIABRAVO', 'AKIACHARLIE'])
     expect(loaded!.identity.entitlements.map((entitlement) => entitlement.action)).toEqual(['s3:GetObject', 'sqs:SendMessage', 'iam:*'])
     expect(loaded!.identity.maxAccessLevel).toBe('admin')
+  })
+
+  it('reads only the pending identities of a dense range, and says where the next batch starts', async () => {
+    const { db } = database.current
+    const sourceId = await storeSource(db, 'range')
+    const ids: number[] = []
+    for (const name of ['one', 'two', 'three', 'four', 'five']) ids.push(await storeIdentity(db, sourceId, { name }))
+    // Pending: all but the third, whose id lies inside the range the others span.
+    await db.updateTable('identity_posture').set({ needs_scoring: false }).execute()
+    await db
+      .updateTable('identity_posture')
+      .set({ needs_scoring: true })
+      .where('identity_id', 'in', [ids[0]!, ids[1]!, ids[3]!, ids[4]!])
+      .execute()
+
+    const all = await fetchPendingBatch(db, { afterId: 0, limit: 10, dueBefore: null })
+    expect(all.identities.map((loaded) => loaded.identity.id)).toEqual([ids[0], ids[1], ids[3], ids[4]])
+    expect(all.identities.map((loaded) => loaded.identity.displayName)).toEqual(['one', 'two', 'four', 'five'])
+    expect(all).toMatchObject({ lastId: ids[4], full: false })
+
+    const first = await fetchPendingBatch(db, { afterId: 0, limit: 2, dueBefore: null })
+    expect(first.identities.map((loaded) => loaded.identity.id)).toEqual([ids[0], ids[1]])
+    expect(first).toMatchObject({ lastId: ids[1], full: true })
+    const second = await fetchPendingBatch(db, { afterId: first.lastId!, limit: 2, dueBefore: null })
+    expect(second.identities.map((loaded) => loaded.identity.id)).toEqual([ids[3], ids[4]])
+    expect(second).toMatchObject({ lastId: ids[4], full: true })
+    expect(await fetchPendingBatch(db, { afterId: second.lastId!, limit: 2, dueBefore: null })).toEqual({
+      identities: [],
+      lastId: null,
+      full: false,
+    })
+
+    // Ids far apart are looked up one by one, with the same result.
+    const sparse = await fetchIdentitiesById(db, [ids[4]!, ids[0]!, ids[4]!])
+    expect(sparse.map((loaded) => loaded.identity.id)).toEqual([ids[0], ids[4]])
   })
 })

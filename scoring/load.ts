@@ -146,24 +146,39 @@ const ACCESS_RANK = `array_position(array[${ACCESS_LEVELS.map((level) => `'${lev
 /** Milliseconds since the epoch, as COPY writes an int8: no timestamp formatting or parsing. */
 const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
 
-/**
- * The identities whose ids the query `ids` (one column) yields, with the fields toLoaded reads,
- * in id order: the record `r` and the posture row `p`, read from the tables rather than the view.
- * The ids drive the join, so each identity costs two primary-key lookups: joined on their own,
- * the two tables were merge-joined from the first id on every batch, which made a pass
- * quadratic. The posture row's version is the pass's guard (scoring/write.ts): every change
- * that matters to scoring flags the identity, and a flag always writes that row.
- */
-const identitiesIn = (ids: string) => `select r.id, p.xmin::text, r.source_id, r.provider, r.kind, r.external_id, r.display_name, r.account_id,
+/** The fields toLoaded reads: the record `r` and the posture row `p`, read from the tables rather than the view. */
+const IDENTITY_FIELDS = `r.id, p.xmin::text, r.source_id, r.provider, r.kind, r.external_id, r.display_name, r.account_id,
   r.tags, r.status, ${ms('r.created_at')}, ${ms('r.last_used_at')}, r.last_used_known,
   r.posture_inputs, r.agent_reasons, p.agent_override, p.classified_is_agent,
   p.needs_scoring, p.is_agent, p.agent_confidence, p.agent_platform, p.owner_ref, p.owner_kind, p.owner_source, p.owner_status,
   p.risk_score, p.score_ownership, p.score_privilege, p.score_credential_age, p.score_monitoring, p.max_access_level,
-  p.credential_count, ${ms('p.oldest_credential_at')}
+  p.credential_count, ${ms('p.oldest_credential_at')}`
+
+/**
+ * The identities whose ids the query `ids` (one column) yields, in id order. The ids drive the
+ * join, so each identity costs two primary-key lookups: joined on their own, the two tables were
+ * merge-joined from the first id on every batch, which made a pass quadratic. The posture row's
+ * version is the pass's guard (scoring/write.ts): every change that matters to scoring flags the
+ * identity, and a flag always writes that row.
+ */
+const identitiesIn = (ids: string) => `select ${IDENTITY_FIELDS}
   from (${ids}) as pending (identity_id)
   join identity_records r on r.id = pending.identity_id
   join identity_posture p on p.identity_id = pending.identity_id
   order by pending.identity_id`
+
+/**
+ * Every identity from `low` through `high`, in id order: PostgreSQL merges two index range scans,
+ * about half the cost of two primary-key lookups per identity (docs/decisions/045). For a dense
+ * batch, which a full pass reads.
+ */
+const identitiesBetween = (low: number, high: number) => `select ${IDENTITY_FIELDS}
+  from identity_records r join identity_posture p on p.identity_id = r.id
+  where r.id between ${int(low)} and ${int(high)} and p.identity_id between ${int(low)} and ${int(high)}
+  order by r.id`
+
+/** Whether a batch's ids are close enough together that reading their whole range costs less than looking each one up. */
+const isDense = (ids: number[]) => ids[ids.length - 1]! - ids[0]! + 1 <= ids.length * 2
 
 /** COPY takes no parameters: only whole numbers checked here are written into its text. */
 function int(value: number): string {
@@ -182,6 +197,16 @@ function poolFor(db: Kysely<Database>): pg.Pool {
   return pool
 }
 
+/** A batch of pending identities, and where the next one starts. */
+export interface PendingBatch {
+  /** The batch's identities that still exist (one deleted since it was found pending is left out). */
+  identities: LoadedIdentity[]
+  /** The last pending id the batch covered, after which the next batch starts; null when none was pending. */
+  lastId: number | null
+  /** Whether as many were pending as the batch takes, so more may be pending after `lastId`. */
+  full: boolean
+}
+
 /**
  * The next batch of identities to score after `afterId`: those flagged needs_scoring (keyset on
  * the partial index); with `dueBefore`, those last scored before it (keyset on the scores'
@@ -193,7 +218,7 @@ export async function fetchPendingBatch(
   db: Kysely<Database>,
   /** `throughId` (inclusive) bounds the id range one of a parallel pass's threads reads (scoring/threads.ts). */
   batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean; throughId?: number },
-): Promise<LoadedIdentity[]> {
+): Promise<PendingBatch> {
   const pool = poolFor(db)
   const after = int(batch.afterId)
   const limit = int(batch.limit)
@@ -212,16 +237,35 @@ export async function fetchPendingBatch(
     sides.length > 1
       ? `select identity_id from (${sides.join('\n        union\n        ')}) pending order by identity_id limit ${limit}`
       : sides[0]!
-  const select = identitiesIn(pending)
-  const rows = await copyOut(pool, select)
-  return attachChildren(pool, rows.map(toLoaded))
+  // The ids first, then their rows: a dense batch's rows are cheaper to read as a range (readIdentities).
+  const ids = (await copyOut(pool, pending)).map(([id]) => Number(id))
+  return {
+    identities: await attachChildren(pool, await readIdentities(pool, ids)),
+    lastId: ids.length > 0 ? ids[ids.length - 1]! : null,
+    full: ids.length === batch.limit,
+  }
 }
 
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
   if (ids.length === 0) return []
   const pool = poolFor(db)
-  const rows = await copyOut(pool, identitiesIn(`select unnest(${idArray(ids)})`))
-  return attachChildren(pool, rows.map(toLoaded))
+  return attachChildren(
+    pool,
+    await readIdentities(
+      pool,
+      [...new Set(ids)].sort((a, b) => a - b),
+    ),
+  )
+}
+
+/** The identities of `ids` (ascending, distinct) that still exist, in id order. */
+async function readIdentities(pool: pg.Pool, ids: number[]): Promise<LoadedIdentity[]> {
+  if (ids.length === 0) return []
+  if (!isDense(ids)) return (await copyOut(pool, identitiesIn(`select unnest(${idArray(ids)})`))).map(toLoaded)
+  // The range may hold identities that are not due: only the batch's own are scored.
+  const wanted = new Set(ids)
+  const rows = await copyOut(pool, identitiesBetween(ids[0]!, ids[ids.length - 1]!))
+  return rows.filter((row) => wanted.has(Number(row[0]))).map(toLoaded)
 }
 
 /**
@@ -237,9 +281,8 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
   const ids = batch.map((item) => item.identity.id)
   const low = ids[0]!
   const high = ids[ids.length - 1]!
-  const dense = high - low + 1 <= ids.length * 2
-  const match = (column: string) =>
-    dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`
+  const dense = isDense(ids)
+  const match = (column: string) => (dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`)
   const [credentials, entitlements, accessRanks, owners, claims, findings, scored] = await Promise.all([
     copyOut(
       pool,
@@ -276,7 +319,20 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
     ),
     copyOut(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
   ])
-  for (const [identityId, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] of credentials) {
+  for (const [
+    identityId,
+    id,
+    externalId,
+    type,
+    status,
+    created,
+    expires,
+    lastUsed,
+    lastUsedKnown,
+    rotated,
+    rotationEnabled,
+    isStatic,
+  ] of credentials) {
     loaded.get(Number(identityId))?.identity.credentials.push({
       id: Number(id),
       externalId: externalId!,
@@ -429,8 +485,20 @@ const ACCESS = new Set<string>(ACCESS_LEVELS)
 /** A row of identitiesIn as it comes from COPY. */
 function toLoaded(row: CopyOutRow): LoadedIdentity {
   const [id, xmin, sourceId, provider, kind, externalId, displayName, accountId, tags, status, created, lastUsed, lastUsedKnown] = row
-  const [posture, agentReasons, agentOverride, classifiedIsAgent, needsScoring, isAgent, confidence, platform, ownerRef, ownerKind, ownerSource, ownerStatus] =
-    row.slice(13)
+  const [
+    posture,
+    agentReasons,
+    agentOverride,
+    classifiedIsAgent,
+    needsScoring,
+    isAgent,
+    confidence,
+    platform,
+    ownerRef,
+    ownerKind,
+    ownerSource,
+    ownerStatus,
+  ] = row.slice(13)
   const [risk, ownership, privilege, credentialAge, monitoring, maxAccessLevel, credentialCount, oldestCredential] = row.slice(25)
   return {
     xmin: xmin!,

@@ -21,6 +21,7 @@ import {
   type ExistingFinding,
   type LoadedIdentity,
   type PassContext,
+  type PendingBatch,
   type StoredPosture,
 } from './load.js'
 import { reevaluationIntervalMs } from './reevaluation.js'
@@ -61,7 +62,9 @@ export interface ScoreOptions {
 export async function flagExpiredAcceptances(db: Kysely<Database>, now: Date): Promise<number> {
   const result = await sql`
     update identity_posture set needs_scoring = true
-    where not needs_scoring and identity_id in (select identity_id from findings where status = 'accepted' and accepted_until <= ${now})`.execute(db)
+    where not needs_scoring and identity_id in (select identity_id from findings where status = 'accepted' and accepted_until <= ${now})`.execute(
+    db,
+  )
   return Number(result.numAffectedRows ?? 0)
 }
 
@@ -121,19 +124,19 @@ export async function scoreRange(
   const { now, batchSize, dueBefore, reassess } = work
   const fetch = (afterId: number) => fetchPendingBatch(db, { afterId, limit: batchSize, dueBefore, reassess, throughId: range.throughId })
   const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, onWritten)
-  let next: Promise<LoadedIdentity[]> | null = fetch(range.afterId)
+  let next: Promise<PendingBatch> | null = fetch(range.afterId)
   try {
     while (next) {
-      const batch: LoadedIdentity[] = await next
+      const batch: PendingBatch = await next
       next = null
-      if (batch.length === 0) break
-      if (batch.length === batchSize) {
-        next = fetch(batch[batch.length - 1]!.identity.id)
+      if (batch.lastId === null) break
+      if (batch.full) {
+        next = fetch(batch.lastId)
         // Awaited on the next turn; this only keeps an early failure from being "unhandled".
         next.catch(() => {})
       }
       signal?.throwIfAborted()
-      await writes.add(planAndEncode(batch, context, now), batch.length, now)
+      if (batch.identities.length > 0) await writes.add(planAndEncode(batch.identities, context, now), batch.identities.length, now)
     }
     await writes.drain()
   } finally {
@@ -338,7 +341,8 @@ function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink
     // in every index (docs/decisions/035). The posture update is what locks the identity against
     // a concurrent delete (which cascades to that row), so an identity whose rows are inserted
     // is always updated.
-    const quiet = !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
+    const quiet =
+      !inserts && !changedClassification && !loaded.stored.needsScoring && samePosture(loaded.stored, posture, identity.agentOverride)
     if (!quiet) sink.identity(posture)
     if (changedClassification) {
       sink.change({
