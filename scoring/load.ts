@@ -249,13 +249,8 @@ export async function fetchPendingBatch(
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
   if (ids.length === 0) return []
   const pool = poolFor(db)
-  return attachChildren(
-    pool,
-    await readIdentities(
-      pool,
-      [...new Set(ids)].sort((a, b) => a - b),
-    ),
-  )
+  const distinct = [...new Set(ids)].sort((a, b) => a - b)
+  return attachChildren(pool, await readIdentities(pool, distinct))
 }
 
 /** The identities of `ids` (ascending, distinct) that still exist, in id order. */
