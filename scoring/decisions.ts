@@ -83,9 +83,18 @@ export async function setAgentOverride(
  */
 export type RecordFindingDecision = (trx: Transaction<Database>, change: { before: Finding; after: Finding }) => Promise<void>
 
+/**
+ * A finding as a decision names it: its id, with its identity, as findings are keyed by identity
+ * (docs/decisions/046) and a form or a link always shows a finding on its identity's page.
+ */
+export interface FindingRef {
+  identityId: number
+  findingId: number
+}
+
 export async function acceptFinding(
   db: Kysely<Database>,
-  findingId: number,
+  { identityId, findingId }: FindingRef,
   acceptance: { until: Date; reason: string; by: string },
   options: { now?: Date; record?: RecordFindingDecision } = {},
 ): Promise<Finding> {
@@ -106,13 +115,20 @@ export async function acceptFinding(
     throw new LeashError('Accepting a risk needs a reason.', 'Say why the risk is acceptable and what limits it.')
   if (!acceptance.by.trim()) throw new LeashError('Accepting a risk needs the person who accepts it.', 'Pass the user name as "by".')
   const finding = await db.transaction().execute(async (trx) => {
-    const before = await trx.selectFrom('findings').selectAll().where('id', '=', findingId).forUpdate().executeTakeFirst()
+    const before = await trx
+      .selectFrom('findings')
+      .selectAll()
+      .where('identity_id', '=', identityId)
+      .where('id', '=', findingId)
+      .forUpdate()
+      .executeTakeFirst()
     if (!before)
-      throw new LeashError(`Finding ${findingId} does not exist.`, 'Reload the page: it may have been removed with its identity.')
+      throw new LeashError(`Identity ${identityId} has no finding ${findingId}.`, 'Reload the page: it may have been removed with its identity.')
     if (before.status === 'resolved') throw new LeashError(`Finding ${findingId} is already resolved.`, 'Nothing to accept: its condition no longer holds.')
     const after = await trx
       .updateTable('findings')
       .set({ status: 'accepted', accepted_until: acceptance.until, accepted_reason: acceptance.reason.trim(), accepted_by: acceptance.by })
+      .where('identity_id', '=', identityId)
       .where('id', '=', findingId)
       .returningAll()
       .executeTakeFirstOrThrow()
@@ -124,19 +140,29 @@ export async function acceptFinding(
 }
 
 /** Ends an acceptance early: the finding counts again from the next score (done now). */
-export async function revokeAcceptance(db: Kysely<Database>, findingId: number, options: { now?: Date; record?: RecordFindingDecision } = {}): Promise<void> {
-  const identityId = await db.transaction().execute(async (trx) => {
-    const before = await trx.selectFrom('findings').selectAll().where('id', '=', findingId).forUpdate().executeTakeFirst()
+export async function revokeAcceptance(
+  db: Kysely<Database>,
+  { identityId, findingId }: FindingRef,
+  options: { now?: Date; record?: RecordFindingDecision } = {},
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('findings')
+      .selectAll()
+      .where('identity_id', '=', identityId)
+      .where('id', '=', findingId)
+      .forUpdate()
+      .executeTakeFirst()
     if (!before || before.status !== 'accepted')
       throw new LeashError(`Finding ${findingId} is not an accepted risk.`, 'Reload the page to see its current state.')
     const after = await trx
       .updateTable('findings')
       .set({ status: 'open', accepted_until: null })
+      .where('identity_id', '=', identityId)
       .where('id', '=', findingId)
       .returningAll()
       .executeTakeFirstOrThrow()
     await options.record?.(trx, { before, after })
-    return after.identity_id
   })
   await scoreIdentities(db, [identityId], { now: options.now })
 }

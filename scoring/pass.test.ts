@@ -104,7 +104,7 @@ describe('scoring pass on PostgreSQL', () => {
     })
     await scorePendingIdentities(db, { now: NOW })
     const tooOld = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
-    await acceptFinding(db, tooOld.id, { until: daysAgo(-30), reason: 'Rotation is booked for next sprint', by: 'lead' }, { now: NOW })
+    await acceptFinding(db, { identityId: id, findingId: tooOld.id }, { until: daysAgo(-30), reason: 'Rotation is booked for next sprint', by: 'lead' }, { now: NOW })
 
     const detail = (await getIdentityDetail(db, id))!
     const breakdown = detail.score?.breakdown
@@ -230,10 +230,10 @@ describe('scoring pass on PostgreSQL', () => {
     const before = await row(db, id)
     const finding = (await findings(db, id)).find((f) => f.rule_id === 'credential_age_secret_too_old')!
 
-    await expect(acceptFinding(db, finding.id, { until: daysAgo(1), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/future/)
-    await expect(acceptFinding(db, finding.id, { until: daysAgo(-10), reason: ' ', by: 'lead' }, { now: NOW })).rejects.toThrow(/reason/)
-    await expect(acceptFinding(db, finding.id, { until: daysAgo(-500), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/at most/)
-    await acceptFinding(db, finding.id, { until: daysAgo(-10), reason: 'Migration to roles planned in Q3', by: 'lead' }, { now: NOW })
+    await expect(acceptFinding(db, { identityId: id, findingId: finding.id }, { until: daysAgo(1), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/future/)
+    await expect(acceptFinding(db, { identityId: id, findingId: finding.id }, { until: daysAgo(-10), reason: ' ', by: 'lead' }, { now: NOW })).rejects.toThrow(/reason/)
+    await expect(acceptFinding(db, { identityId: id, findingId: finding.id }, { until: daysAgo(-500), reason: 'x', by: 'lead' }, { now: NOW })).rejects.toThrow(/at most/)
+    await acceptFinding(db, { identityId: id, findingId: finding.id }, { until: daysAgo(-10), reason: 'Migration to roles planned in Q3', by: 'lead' }, { now: NOW })
     const accepted = await row(db, id)
     expect(accepted.risk_score).toBeLessThan(before.risk_score)
     expect((await findings(db, id)).find((f) => f.id === finding.id)).toMatchObject({ status: 'accepted', accepted_by: 'lead' })
@@ -251,8 +251,15 @@ describe('scoring pass on PostgreSQL', () => {
     })
     expect((await row(db, id)).risk_score).toBe(before.risk_score)
 
-    await acceptFinding(db, finding.id, { until: daysAgo(-30), reason: 'again', by: 'lead' }, { now: daysAgo(-11) })
-    await revokeAcceptance(db, finding.id, { now: daysAgo(-11) })
+    await acceptFinding(db, { identityId: id, findingId: finding.id }, { until: daysAgo(-30), reason: 'again', by: 'lead' }, { now: daysAgo(-11) })
+    await revokeAcceptance(db, { identityId: id, findingId: finding.id }, { now: daysAgo(-11) })
+    expect((await findings(db, id)).find((f) => f.id === finding.id)?.status).toBe('open')
+
+    // A finding is named with its identity: the same id under another identity names nothing.
+    const other = await storeIdentity(db, sourceId, { name: 'other' })
+    await expect(
+      acceptFinding(db, { identityId: other, findingId: finding.id }, { until: daysAgo(-30), reason: 'x', by: 'lead' }, { now: daysAgo(-11) }),
+    ).rejects.toThrow(`Identity ${other} has no finding ${finding.id}.`)
     expect((await findings(db, id)).find((f) => f.id === finding.id)?.status).toBe('open')
   })
 

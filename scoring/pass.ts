@@ -306,7 +306,9 @@ function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink
       }
     }
     // Stored findings not produced this time are resolved (unless they already are).
-    for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') sink.resolve(existing.id)
+    for (const existing of stored?.values() ?? [])
+      if (existing.status !== 'resolved')
+        sink.resolve({ identityId: identity.id, ruleId: existing.ruleId, subjectKey: existing.subjectKey, id: existing.id })
     const { classification, ownership, score } = assessment
     const breakdown = packBreakdown(assessment, identity.agentOverride)
     const breakdownJson = JSON.stringify(breakdown)

@@ -23,7 +23,7 @@ function planFor(identity: { id: number; xmin: string }, finding: FindingRow, ri
   return {
     newFindings: [finding],
     seenFindings: [],
-    resolveIds: [],
+    resolved: [],
     scores: [{ identityId: identity.id, risk, breakdown: { risk, findings: [{ rule: finding.ruleId, points: risk }] } }],
     rescoredIds: [],
     touchedScoreIds: [],

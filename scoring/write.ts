@@ -53,13 +53,21 @@ export interface ScoredIdentity {
   oldestCredentialAt: Date | null
 }
 
+/** A stored finding: its key (the primary key of findings) and its id, to resolve it. */
+export interface StoredFindingKey {
+  identityId: number
+  ruleId: string
+  subjectKey: string
+  id: number
+}
+
 export interface BatchPlan {
   /** Findings with no row yet (by identity, rule and subject). */
   newFindings: FindingRow[]
   /** Findings that have a row (open, accepted, unknown or resolved) and changed: updated by id. */
   seenFindings: (FindingRow & { id: number })[]
   /** Stored findings the pass no longer produced. */
-  resolveIds: number[]
+  resolved: StoredFindingKey[]
   scores: { identityId: number; risk: number; breakdown: Record<string, unknown>; breakdownJson?: string }[]
   /** Identities that already have a row in identity_scores. */
   rescoredIds: number[]
@@ -78,7 +86,8 @@ export interface EncodedBatch {
   newFindings: CopyBuffer
   /** Rows for SEEN_STAGE: the finding's id, then FINDING_COLUMNS. */
   seenFindings: CopyBuffer
-  resolveIds: number[]
+  /** Findings to resolve, as the parallel arrays FINDING_RESOLVE takes. */
+  resolved: { identityIds: number[]; ruleIds: string[]; subjectKeys: string[]; ids: number[] }
   /** Rows for SCORE_COLUMNS. */
   scores: CopyBuffer
   rescoredIds: number[]
@@ -191,14 +200,19 @@ const SCORE_MARKS_RESTORE = `
   update identity_scores as s set reassess_after = k.t
   from unnest($1::int8[], $2::timestamptz[]) as k(id, t) where s.identity_id = k.id`
 
-// A finding seen again that changed, by its id: an UPDATE never inserts, so it cannot leave a
-// row behind for an identity deleted meanwhile (the posture row need not be locked for it).
+// A finding seen again that changed, by its key and id: an UPDATE never inserts, so it cannot
+// leave a row behind for an identity deleted meanwhile (the posture row need not be locked for it).
 const SEEN_FINDING_UPDATE = `
   update findings as f set ${findingSeenAgain('u')}
   from ${SEEN_STAGE} as u
-  where f.id = u.id`
+  where f.identity_id = u.identity_id and f.rule_id = u.rule_id and f.subject_key = u.subject_key and f.id = u.id`
 
-const FINDING_RESOLVE = `update findings set status = 'resolved', resolved_at = $2 where id = any($1::int8[]) and status <> 'resolved'`
+// By key, which is the primary key (docs/decisions/046); the id makes sure it is the row the pass read.
+const FINDING_RESOLVE = `
+  update findings as f set status = 'resolved', resolved_at = $5
+  from unnest($1::int8[], $2::text[], $3::text[], $4::int8[]) as k(identity_id, rule_id, subject_key, id)
+  where f.identity_id = k.identity_id and f.rule_id = k.rule_id and f.subject_key = k.subject_key and f.id = k.id
+    and f.status <> 'resolved'`
 
 const SCORE_UPSERT = `
   insert into identity_scores as s (${SCORE_COLUMNS.join(', ')})
@@ -251,7 +265,7 @@ const CHANGES_INSERT = `
 export interface PlanSink {
   newFinding(row: FindingRow): void
   seenFinding(row: FindingRow & { id: number }): void
-  resolve(findingId: number): void
+  resolve(finding: StoredFindingKey): void
   score(score: BatchPlan['scores'][number], scoredBefore: boolean): void
   touchScore(identityId: number): void
   identity(posture: ScoredIdentity): void
@@ -259,7 +273,7 @@ export interface PlanSink {
 }
 
 export function emptyPlan(): BatchPlan {
-  return { newFindings: [], seenFindings: [], resolveIds: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
+  return { newFindings: [], seenFindings: [], resolved: [], scores: [], rescoredIds: [], touchedScoreIds: [], identities: [], changes: [] }
 }
 
 /** A sink that collects the rows into `plan`. */
@@ -267,7 +281,7 @@ export function collectInto(plan: BatchPlan): PlanSink {
   return {
     newFinding: (row) => plan.newFindings.push(row),
     seenFinding: (row) => plan.seenFindings.push(row),
-    resolve: (id) => plan.resolveIds.push(id),
+    resolve: (finding) => plan.resolved.push(finding),
     score: (score, scoredBefore) => {
       plan.scores.push(score)
       if (scoredBefore) plan.rescoredIds.push(score.identityId)
@@ -291,7 +305,7 @@ export class BatchEncoder implements PlanSink {
     this.batch = {
       newFindings: new CopyBuffer(),
       seenFindings: new CopyBuffer(),
-      resolveIds: [],
+      resolved: { identityIds: [], ruleIds: [], subjectKeys: [], ids: [] },
       scores: new CopyBuffer(),
       rescoredIds: [],
       touchedScoreIds: [],
@@ -309,8 +323,12 @@ export class BatchEncoder implements PlanSink {
     this.batch.seenFindings.line(`${row.id}\t${this.findingLine(row)}`)
   }
 
-  resolve(findingId: number): void {
-    this.batch.resolveIds.push(findingId)
+  resolve(finding: StoredFindingKey): void {
+    const resolved = this.batch.resolved
+    resolved.identityIds.push(finding.identityId)
+    resolved.ruleIds.push(finding.ruleId)
+    resolved.subjectKeys.push(finding.subjectKey)
+    resolved.ids.push(finding.id)
   }
 
   score(score: BatchPlan['scores'][number], scoredBefore: boolean): void {
@@ -369,7 +387,7 @@ export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infin
   const encoder = new BatchEncoder(now, settingsReadAt)
   for (const row of plan.newFindings) encoder.newFinding(row)
   for (const row of plan.seenFindings) encoder.seenFinding(row)
-  for (const id of plan.resolveIds) encoder.resolve(id)
+  for (const finding of plan.resolved) encoder.resolve(finding)
   for (const score of plan.scores) encoder.score(score, false)
   for (const id of plan.touchedScoreIds) encoder.touchScore(id)
   for (const posture of plan.identities) encoder.identity(posture)
@@ -456,7 +474,8 @@ async function updateSeenFindings(client: pg.PoolClient, rows: CopyBuffer, now: 
 
 /** Resolutions, scores (written by `writeScores`), identity columns and changes. */
 async function writeCommon(client: pg.PoolClient, batch: EncodedBatch, now: Date, writeScores: () => Promise<void>): Promise<void> {
-  if (batch.resolveIds.length > 0) await client.query(FINDING_RESOLVE, [batch.resolveIds, now])
+  const { resolved } = batch
+  if (resolved.ids.length > 0) await client.query(FINDING_RESOLVE, [resolved.identityIds, resolved.ruleIds, resolved.subjectKeys, resolved.ids, now])
   if (batch.scores.length > 0) await writeScores()
   if (batch.touchedScoreIds.length > 0) await client.query(SCORE_TOUCH, [batch.touchedScoreIds, now, batch.settingsReadAt])
   if (batch.identities.length > 0) {

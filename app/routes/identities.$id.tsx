@@ -102,8 +102,13 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (submission.status !== 'success') return Response.json({ result: submission.reply() }, { status: 400 })
   const value = submission.value
   const { db } = context
-  const finding = await db.selectFrom('findings').select(['id', 'identity_id']).where('id', '=', value.findingId).executeTakeFirst()
-  if (!finding || finding.identity_id !== id) throw notFound(`Identity ${id} has no finding ${value.findingId}. Reload the page.`)
+  const finding = await db
+    .selectFrom('findings')
+    .select(['id', 'identity_id'])
+    .where('identity_id', '=', id)
+    .where('id', '=', value.findingId)
+    .executeTakeFirst()
+  if (!finding) throw notFound(`Identity ${id} has no finding ${value.findingId}. Reload the page.`)
   if (!(await mayDecideFindings(db, user, id))) throw await denyAccess(request, context, user, 'update:finding:any')
   const record: RecordFindingDecision = async (trx, { before, after }) => {
     await appendAuditEvent(trx, {
@@ -119,8 +124,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   try {
     if (value.intent === 'accept-risk') {
       // Accepted through the end of the chosen day (UTC), so the date on the page is the last day it holds.
-      await acceptFinding(db, finding.id, { until: new Date(`${value.until}T23:59:59.999Z`), reason: value.reason, by: user.username }, { record })
-    } else await revokeAcceptance(db, finding.id, { record })
+      await acceptFinding(db, { identityId: id, findingId: finding.id }, { until: new Date(`${value.until}T23:59:59.999Z`), reason: value.reason, by: user.username }, { record })
+    } else await revokeAcceptance(db, { identityId: id, findingId: finding.id }, { record })
   } catch (error) {
     if (!(error instanceof LeashError)) throw error
     const field = value.intent === 'accept-risk' && /date|days/i.test(error.message) ? 'until' : 'findingId'

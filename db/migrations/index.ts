@@ -22,6 +22,8 @@ import * as identitySearchText from './2026-12-05T0100_identity_search_text.js'
 import * as identityPostureTable from './2026-12-06T0100_identity_posture_table.js'
 import * as notableEntitlements from './2026-12-06T0200_notable_entitlements.js'
 import * as dropOpenFindingsIdentityIndex from './2026-12-07T0100_drop_open_findings_identity_index.js'
+import * as findingsKeyedByIdentity from './2026-12-07T0200_findings_keyed_by_identity.js'
+import * as agentRiskIndexForAgentsOnly from './2026-12-07T0300_agent_risk_index_for_agents_only.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-21T0000_initial': initial,
@@ -43,4 +45,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T0100_identity_posture_table': identityPostureTable,
   '2026-12-06T0200_notable_entitlements': notableEntitlements,
   '2026-12-07T0100_drop_open_findings_identity_index': dropOpenFindingsIdentityIndex,
+  '2026-12-07T0200_findings_keyed_by_identity': findingsKeyedByIdentity,
+  '2026-12-07T0300_agent_risk_index_for_agents_only': agentRiskIndexForAgentsOnly,
 }

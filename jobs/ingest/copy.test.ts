@@ -91,6 +91,17 @@ describe('COPY TO STDOUT (copyOut)', () => {
     )
   })
 
+  it('reads a result of many chunks whole: rows and multi-byte characters split across chunks come back intact', async () => {
+    const pool = database.current.pool
+    // ~3 MB of rows of varied widths, so chunk boundaries fall inside rows and inside 2-, 3- and 4-byte characters.
+    const select = `select g, repeat(chr(233) || 'x' || chr(8364) || chr(128512) || E'\\t\\\\', g % 97), case when g % 5 = 0 then null else 'n' || g end
+      from generate_series(1, 12000) g order by g`
+    const read = await copyOut(pool, select)
+    const expected = await pool.query<{ g: number; repeat: string; case: string | null }>(select)
+    expect(read.length).toBe(12000)
+    expect(read).toEqual(expected.rows.map((row) => [String(row.g), row.repeat, row.case]))
+  })
+
   it('returns no rows for an empty result, and one empty field for an empty string', async () => {
     const pool = database.current.pool
     expect(await copyOut(pool, 'select 1 where false')).toEqual([])
