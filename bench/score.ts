@@ -10,6 +10,8 @@
  * identities is reused, and each run scores a fresh copy of it (`leash_bench_run`, dropped
  * afterwards), so every run measures the same full pass over the same on-disk state. With
  * LEASH_BENCH_DATABASE_URL the named database is scored in place after clearing derived state.
+ * Before the pass it times a fixed piece of work and a page fault (bench/_machine.ts): the JSON
+ * line gives them as `calibrationCpuMs` and `pageFaultMicros`, to compare runs on different days.
  * The JSON line also gives the first pass's CPU: `nodeCpuSeconds` (every thread of this process)
  * and, on Linux, `otherCpuSeconds` (the rest of the machine's busy time: PostgreSQL, when it runs
  * here). LEASH_SCORING_THREADS sets the pass's threads, as in production (docs/decisions/038).
@@ -31,6 +33,7 @@ import type { Database } from '../db/schema.js'
 import { scorePendingIdentities } from '../scoring/index.js'
 import { markRecordedScopeChanges } from '../scoring/scope-changes.js'
 import { openBenchServer, type BenchDatabase } from './_bench-database.js'
+import { calibrateMachine } from './_machine.js'
 
 const BENCH_DATABASE = 'leash_bench'
 /** Bumped whenever the seeded data changes shape, so an older seed is rebuilt (3: never scored in place; 4: posture rows of their own). */
@@ -186,6 +189,9 @@ export async function run(argv: string[]): Promise<void> {
     // Start the clock on a quiet server: flush what seeding or copying left dirty (allowed to
     // superusers and pg_checkpoint members; skipped otherwise).
     await sql`checkpoint`.execute(db).catch(() => log('(no CHECKPOINT privilege: the pass may pay for earlier writes)'))
+    // The machine's speed right now, beside the figure: it changes from hour to hour (bench/_machine.ts).
+    const machine = calibrateMachine()
+    log(`Machine now: fixed CPU work ${machine.cpuMs} ms, a page fault ${machine.pageFaultMicros} µs.`)
     let peakRss = process.memoryUsage().rss
     const sample = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss)
@@ -223,6 +229,8 @@ export async function run(argv: string[]): Promise<void> {
     const summary: Record<string, number> = { identities: result.scored, seconds: Math.round(seconds * 100) / 100, peakRssMb }
     summary.nodeCpuSeconds = Math.round(cpu.nodeSeconds * 10) / 10
     if (cpu.machineBusySeconds !== undefined) summary.otherCpuSeconds = Math.round((cpu.machineBusySeconds - cpu.nodeSeconds) * 10) / 10
+    summary.calibrationCpuMs = machine.cpuMs
+    summary.pageFaultMicros = machine.pageFaultMicros
     // The clock of the last pass: a later pass runs after it, never before.
     let lastPassAt = now
     if (args.reevaluate) {
