@@ -4,9 +4,9 @@
  * scan never writes (agent_override*, findings.accepted_*), so a rescan cannot undo them.
  * The app records these decisions in the audit log; these functions change the data and rescore.
  */
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely, Transaction, Updateable } from 'kysely'
 import { LeashError } from '../cli/errors.js'
-import type { Database, Finding } from '../db/schema.js'
+import type { Database, Finding, FindingsTable } from '../db/schema.js'
 import { scoreIdentities } from './pass.js'
 
 /** Longest a risk can be accepted for before someone must decide again. */
@@ -115,23 +115,15 @@ export async function acceptFinding(
     throw new LeashError('Accepting a risk needs a reason.', 'Say why the risk is acceptable and what limits it.')
   if (!acceptance.by.trim()) throw new LeashError('Accepting a risk needs the person who accepts it.', 'Pass the user name as "by".')
   const finding = await db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom('findings')
-      .selectAll()
-      .where('identity_id', '=', identityId)
-      .where('id', '=', findingId)
-      .forUpdate()
-      .executeTakeFirst()
+    const before = await lockFinding(trx, { identityId, findingId })
     if (!before)
       throw new LeashError(`Identity ${identityId} has no finding ${findingId}.`, 'Reload the page: it may have been removed with its identity.')
     if (before.status === 'resolved') throw new LeashError(`Finding ${findingId} is already resolved.`, 'Nothing to accept: its condition no longer holds.')
-    const after = await trx
-      .updateTable('findings')
-      .set({ status: 'accepted', accepted_until: acceptance.until, accepted_reason: acceptance.reason.trim(), accepted_by: acceptance.by })
-      .where('identity_id', '=', identityId)
-      .where('id', '=', findingId)
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const after = await updateFinding(
+      trx,
+      { identityId, findingId },
+      { status: 'accepted', accepted_until: acceptance.until, accepted_reason: acceptance.reason.trim(), accepted_by: acceptance.by },
+    )
     await options.record?.(trx, { before, after })
     return after
   })
@@ -146,23 +138,21 @@ export async function revokeAcceptance(
   options: { now?: Date; record?: RecordFindingDecision } = {},
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom('findings')
-      .selectAll()
-      .where('identity_id', '=', identityId)
-      .where('id', '=', findingId)
-      .forUpdate()
-      .executeTakeFirst()
+    const before = await lockFinding(trx, { identityId, findingId })
     if (!before || before.status !== 'accepted')
       throw new LeashError(`Finding ${findingId} is not an accepted risk.`, 'Reload the page to see its current state.')
-    const after = await trx
-      .updateTable('findings')
-      .set({ status: 'open', accepted_until: null })
-      .where('identity_id', '=', identityId)
-      .where('id', '=', findingId)
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const after = await updateFinding(trx, { identityId, findingId }, { status: 'open', accepted_until: null })
     await options.record?.(trx, { before, after })
   })
   await scoreIdentities(db, [identityId], { now: options.now })
+}
+
+/** The finding a decision is about, locked until the decision's transaction ends; undefined when its identity has none by that id. */
+function lockFinding(trx: Transaction<Database>, { identityId, findingId }: FindingRef): Promise<Finding | undefined> {
+  return trx.selectFrom('findings').selectAll().where('identity_id', '=', identityId).where('id', '=', findingId).forUpdate().executeTakeFirst()
+}
+
+/** Writes what a decision changes on the finding, and returns the row as it now is. */
+function updateFinding(trx: Transaction<Database>, { identityId, findingId }: FindingRef, change: Updateable<FindingsTable>): Promise<Finding> {
+  return trx.updateTable('findings').set(change).where('identity_id', '=', identityId).where('id', '=', findingId).returningAll().executeTakeFirstOrThrow()
 }
