@@ -8,6 +8,9 @@ import type { Kysely, Transaction, Updateable } from 'kysely'
 import { LeashError } from '../cli/errors.js'
 import type { Database, Finding, FindingsTable } from '../db/schema.js'
 import { scoreIdentities } from './pass.js'
+import type { FindingRef } from './types.js'
+
+export type { FindingRef }
 
 /** Longest a risk can be accepted for before someone must decide again. */
 export const MAX_ACCEPTANCE_DAYS = 365
@@ -82,15 +85,6 @@ export async function setAgentOverride(
  * inside the transaction that makes the change: if the record cannot be written, nothing is.
  */
 export type RecordFindingDecision = (trx: Transaction<Database>, change: { before: Finding; after: Finding }) => Promise<void>
-
-/**
- * A finding as a decision names it: its id, with its identity, as findings are keyed by identity
- * (docs/decisions/046) and a form or a link always shows a finding on its identity's page.
- */
-export interface FindingRef {
-  identityId: number
-  findingId: number
-}
 
 export async function acceptFinding(
   db: Kysely<Database>,

@@ -306,9 +306,7 @@ function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink
       }
     }
     // Stored findings not produced this time are resolved (unless they already are).
-    for (const existing of stored?.values() ?? [])
-      if (existing.status !== 'resolved')
-        sink.resolve({ identityId: identity.id, ruleId: existing.ruleId, subjectKey: existing.subjectKey, id: existing.id })
+    for (const existing of stored?.values() ?? []) if (existing.status !== 'resolved') sink.resolve({ identityId: identity.id, findingId: existing.id })
     const { classification, ownership, score } = assessment
     const breakdown = packBreakdown(assessment, identity.agentOverride)
     const breakdownJson = JSON.stringify(breakdown)

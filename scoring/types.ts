@@ -9,6 +9,16 @@ import type { ResolvedThresholds } from './thresholds.js'
 
 export type { Dimension, Severity }
 
+/**
+ * A stored finding as a decision or a pass names it: its id together with its identity, since
+ * findings are keyed by identity (docs/decisions/046) and a finding is always shown on its
+ * identity's page.
+ */
+export interface FindingRef {
+  identityId: number
+  findingId: number
+}
+
 export interface CredentialInput {
   /** Database id (findings reference it); 0 in pure tests when irrelevant. */
   id: number

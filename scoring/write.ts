@@ -16,6 +16,7 @@
  */
 import type pg from 'pg'
 import { copyField, copyJson, copyJsonText, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'
+import type { FindingRef } from './types.js'
 
 /** A finding as the pass produced it. */
 export interface FindingRow {
@@ -53,21 +54,13 @@ export interface ScoredIdentity {
   oldestCredentialAt: Date | null
 }
 
-/** A stored finding: its key (the primary key of findings) and its id, to resolve it. */
-export interface StoredFindingKey {
-  identityId: number
-  ruleId: string
-  subjectKey: string
-  id: number
-}
-
 export interface BatchPlan {
   /** Findings with no row yet (by identity, rule and subject). */
   newFindings: FindingRow[]
   /** Findings that have a row (open, accepted, unknown or resolved) and changed: updated by id. */
   seenFindings: (FindingRow & { id: number })[]
   /** Stored findings the pass no longer produced. */
-  resolved: StoredFindingKey[]
+  resolved: FindingRef[]
   scores: { identityId: number; risk: number; breakdown: Record<string, unknown>; breakdownJson?: string }[]
   /** Identities that already have a row in identity_scores. */
   rescoredIds: number[]
@@ -87,7 +80,7 @@ export interface EncodedBatch {
   /** Rows for SEEN_STAGE: the finding's id, then FINDING_COLUMNS. */
   seenFindings: CopyBuffer
   /** Findings to resolve, as the parallel arrays FINDING_RESOLVE takes. */
-  resolved: { identityIds: number[]; ruleIds: string[]; subjectKeys: string[]; ids: number[] }
+  resolved: { identityIds: number[]; findingIds: number[] }
   /** Rows for SCORE_COLUMNS. */
   scores: CopyBuffer
   rescoredIds: number[]
@@ -207,12 +200,11 @@ const SEEN_FINDING_UPDATE = `
   from ${SEEN_STAGE} as u
   where f.identity_id = u.identity_id and f.rule_id = u.rule_id and f.subject_key = u.subject_key and f.id = u.id`
 
-// By key, which is the primary key (docs/decisions/046); the id makes sure it is the row the pass read.
+// By identity and id: the identity leads the primary key (docs/decisions/046), the id picks its row.
 const FINDING_RESOLVE = `
-  update findings as f set status = 'resolved', resolved_at = $5
-  from unnest($1::int8[], $2::text[], $3::text[], $4::int8[]) as k(identity_id, rule_id, subject_key, id)
-  where f.identity_id = k.identity_id and f.rule_id = k.rule_id and f.subject_key = k.subject_key and f.id = k.id
-    and f.status <> 'resolved'`
+  update findings as f set status = 'resolved', resolved_at = $3
+  from unnest($1::int8[], $2::int8[]) as k(identity_id, id)
+  where f.identity_id = k.identity_id and f.id = k.id and f.status <> 'resolved'`
 
 const SCORE_UPSERT = `
   insert into identity_scores as s (${SCORE_COLUMNS.join(', ')})
@@ -265,7 +257,7 @@ const CHANGES_INSERT = `
 export interface PlanSink {
   newFinding(row: FindingRow): void
   seenFinding(row: FindingRow & { id: number }): void
-  resolve(finding: StoredFindingKey): void
+  resolve(finding: FindingRef): void
   score(score: BatchPlan['scores'][number], scoredBefore: boolean): void
   touchScore(identityId: number): void
   identity(posture: ScoredIdentity): void
@@ -305,7 +297,7 @@ export class BatchEncoder implements PlanSink {
     this.batch = {
       newFindings: new CopyBuffer(),
       seenFindings: new CopyBuffer(),
-      resolved: { identityIds: [], ruleIds: [], subjectKeys: [], ids: [] },
+      resolved: { identityIds: [], findingIds: [] },
       scores: new CopyBuffer(),
       rescoredIds: [],
       touchedScoreIds: [],
@@ -323,12 +315,9 @@ export class BatchEncoder implements PlanSink {
     this.batch.seenFindings.line(`${row.id}\t${this.findingLine(row)}`)
   }
 
-  resolve(finding: StoredFindingKey): void {
-    const resolved = this.batch.resolved
-    resolved.identityIds.push(finding.identityId)
-    resolved.ruleIds.push(finding.ruleId)
-    resolved.subjectKeys.push(finding.subjectKey)
-    resolved.ids.push(finding.id)
+  resolve(finding: FindingRef): void {
+    this.batch.resolved.identityIds.push(finding.identityId)
+    this.batch.resolved.findingIds.push(finding.findingId)
   }
 
   score(score: BatchPlan['scores'][number], scoredBefore: boolean): void {
@@ -475,7 +464,7 @@ async function updateSeenFindings(client: pg.PoolClient, rows: CopyBuffer, now: 
 /** Resolutions, scores (written by `writeScores`), identity columns and changes. */
 async function writeCommon(client: pg.PoolClient, batch: EncodedBatch, now: Date, writeScores: () => Promise<void>): Promise<void> {
   const { resolved } = batch
-  if (resolved.ids.length > 0) await client.query(FINDING_RESOLVE, [resolved.identityIds, resolved.ruleIds, resolved.subjectKeys, resolved.ids, now])
+  if (resolved.findingIds.length > 0) await client.query(FINDING_RESOLVE, [resolved.identityIds, resolved.findingIds, now])
   if (batch.scores.length > 0) await writeScores()
   if (batch.touchedScoreIds.length > 0) await client.query(SCORE_TOUCH, [batch.touchedScoreIds, now, batch.settingsReadAt])
   if (batch.identities.length > 0) {

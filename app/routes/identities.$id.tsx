@@ -104,7 +104,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { db } = context
   const finding = await db
     .selectFrom('findings')
-    .select(['id', 'identity_id'])
+    .select('id')
     .where('identity_id', '=', id)
     .where('id', '=', value.findingId)
     .executeTakeFirst()
