@@ -144,12 +144,13 @@ describe('scoring pass on PostgreSQL', () => {
       ids.push(await storeIdentity(db, sourceId, { name: `streamed-${n}`, keyAgeDays: 20 + n * 30, admin: n % 4 === 0, owner: n % 3 ? undefined : null }))
     }
     const context = await loadPassContext(db)
+    const rows = (buffer: EncodedBatch['newFindings']) => ({ rows: buffer.length, bytes: Buffer.concat(buffer.chunks()).toString('hex') })
     const text = (batch: EncodedBatch) => ({
       ...batch,
-      newFindings: Buffer.concat(batch.newFindings.chunks()).toString(),
-      seenFindings: Buffer.concat(batch.seenFindings.chunks()).toString(),
-      scores: Buffer.concat(batch.scores.chunks()).toString(),
-      identities: Buffer.concat(batch.identities.chunks()).toString(),
+      newFindings: rows(batch.newFindings),
+      seenFindings: rows(batch.seenFindings),
+      scores: rows(batch.scores),
+      identities: rows(batch.identities),
     })
     const compare = async (now: Date) => {
       const loaded = () => fetchIdentitiesById(db, ids)
@@ -158,13 +159,13 @@ describe('scoring pass on PostgreSQL', () => {
       return streamed
     }
     const first = await compare(NOW)
-    expect(first.newFindings.split('\n').length).toBeGreaterThan(12)
+    expect(first.newFindings.rows).toBeGreaterThan(12)
     await scorePendingIdentities(db, { now: NOW })
     // Two months on: keys pass their limits, so findings are both new and seen again.
     await db.updateTable('identities').set({ needs_scoring: true }).where('id', 'in', ids.slice(0, 6)).execute()
     await db.updateTable('credentials').set({ last_used_at: daysAgo(80) }).where('identity_id', 'in', ids.slice(6)).execute()
     const later = await compare(daysAgo(-60))
-    expect(later.newFindings.length).toBeGreaterThan(0)
+    expect(later.newFindings.rows).toBeGreaterThan(0)
     expect(later.rescoredIds.length + later.touchedScoreIds.length).toBe(12)
     // Leave nothing flagged for the tests after this one.
     await scorePendingIdentities(db, { now: daysAgo(-60) })

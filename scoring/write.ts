@@ -10,12 +10,14 @@
  * the batch is then rolled back and written again with upserts from staging tables, which are
  * correct whatever else is written meanwhile.
  *
- * A batch is encoded to COPY text row by row as the pass decides it (BatchEncoder), before it
+ * A batch is encoded to binary COPY rows as the pass decides it (BatchEncoder), before it
  * waits for a connection: a batch in flight is then a few buffers, not tens of thousands of
- * small objects that every young-generation collection would copy (docs/decisions/032, 040).
+ * small objects that every young-generation collection would copy (docs/decisions/032, 040);
+ * binary spares PostgreSQL parsing numbers and timestamps back from text (docs/decisions/047).
  */
 import type pg from 'pg'
-import { copyField, copyJson, copyJsonText, copyRows, CopyBuffer } from '../jobs/ingest/copy.js'
+import { BinaryCopyBuffer, fieldBlock } from '../jobs/ingest/binary-copy.js'
+import { copyRows } from '../jobs/ingest/copy.js'
 import type { FindingRef } from './types.js'
 
 /** A finding as the pass produced it. */
@@ -73,20 +75,20 @@ export interface BatchPlan {
 
 const UNIQUE_VIOLATION = '23505'
 
-/** A batch as it goes to PostgreSQL: COPY text and id lists, nothing left to take apart. */
+/** A batch as it goes to PostgreSQL: binary COPY rows and id lists, nothing left to take apart. */
 export interface EncodedBatch {
   /** Rows for FINDING_COLUMNS. */
-  newFindings: CopyBuffer
+  newFindings: BinaryCopyBuffer
   /** Rows for SEEN_STAGE: the finding's id, then FINDING_COLUMNS. */
-  seenFindings: CopyBuffer
+  seenFindings: BinaryCopyBuffer
   /** Findings to resolve, as the parallel arrays FINDING_RESOLVE takes. */
   resolved: { identityIds: number[]; findingIds: number[] }
   /** Rows for SCORE_COLUMNS. */
-  scores: CopyBuffer
+  scores: BinaryCopyBuffer
   rescoredIds: number[]
   touchedScoreIds: number[]
   /** Rows for the identity staging table (IDENTITY_STAGE_SHAPE). */
-  identities: CopyBuffer
+  identities: BinaryCopyBuffer
   /** Classification changes as a JSON document for CHANGES_INSERT, or null when none. */
   changes: string | null
   /**
@@ -97,16 +99,21 @@ export interface EncodedBatch {
   settingsReadAt: string
 }
 
+/**
+ * In the order the binary rows are written: what differs from one finding to the next first,
+ * then the fields every finding of a rule and status shares in a batch (the rule's columns and
+ * the pass's time), which BatchEncoder encodes once and copies in.
+ */
 const FINDING_COLUMNS = [
   'identity_id',
   'credential_id',
   'subject_key',
+  'evidence',
   'rule_id',
   'dimension',
   'severity',
   'nhi',
   'status',
-  'evidence',
   'first_seen_at',
   'last_seen_at',
 ] as const
@@ -285,34 +292,41 @@ export function collectInto(plan: BatchPlan): PlanSink {
 }
 
 /**
- * Encodes a batch row by row into COPY text and id lists. `settingsReadAt`: see EncodedBatch.
+ * Encodes a batch row by row into binary COPY rows and id lists. `settingsReadAt`: see EncodedBatch.
  */
 export class BatchEncoder implements PlanSink {
-  private readonly stamp: string
+  private readonly nowMs: number
+  /** The pass's time as a timestamptz field, and twice (first and last seen). */
+  private readonly stamp: Buffer
+  private readonly stampTwice: Buffer
+  /** Per rule: the fields from rule_id to last_seen_at of its findings, by what they hold. */
+  private readonly ruleBlocks = new Map<string, RuleBlock[]>()
   private readonly batch: EncodedBatch
   private readonly changes: { i: number; s: string; d: Record<string, unknown> }[] = []
 
   constructor(now: Date, settingsReadAt = '-infinity') {
-    this.stamp = now.toISOString()
+    this.nowMs = now.getTime()
+    this.stamp = fieldBlock((fields) => fields.timestamptz(this.nowMs))
+    this.stampTwice = Buffer.concat([this.stamp, this.stamp])
     this.batch = {
-      newFindings: new CopyBuffer(),
-      seenFindings: new CopyBuffer(),
+      newFindings: new BinaryCopyBuffer(),
+      seenFindings: new BinaryCopyBuffer(),
       resolved: { identityIds: [], findingIds: [] },
-      scores: new CopyBuffer(),
+      scores: new BinaryCopyBuffer(),
       rescoredIds: [],
       touchedScoreIds: [],
-      identities: new CopyBuffer(),
+      identities: new BinaryCopyBuffer(),
       changes: null,
       settingsReadAt,
     }
   }
 
   newFinding(row: FindingRow): void {
-    this.batch.newFindings.line(this.findingLine(row))
+    this.findingFields(this.batch.newFindings.row(FINDING_COLUMNS.length), row)
   }
 
   seenFinding(row: FindingRow & { id: number }): void {
-    this.batch.seenFindings.line(`${row.id}\t${this.findingLine(row)}`)
+    this.findingFields(this.batch.seenFindings.row(FINDING_COLUMNS.length + 1).int8(row.id), row)
   }
 
   resolve(finding: FindingRef): void {
@@ -321,8 +335,12 @@ export class BatchEncoder implements PlanSink {
   }
 
   score(score: BatchPlan['scores'][number], scoredBefore: boolean): void {
-    const json = score.breakdownJson === undefined ? copyJson(score.breakdown) : copyJsonText(score.breakdownJson)
-    this.batch.scores.line(`${score.identityId}\t${score.risk}\t${json}\t${this.stamp}`)
+    this.batch.scores
+      .row(SCORE_COLUMNS.length)
+      .int8(score.identityId)
+      .int2(score.risk)
+      .text(score.breakdownJson ?? jsonText(score.breakdown))
+      .block(this.stamp)
     if (scoredBefore) this.batch.rescoredIds.push(score.identityId)
   }
 
@@ -331,25 +349,25 @@ export class BatchEncoder implements PlanSink {
   }
 
   identity(i: ScoredIdentity): void {
-    this.batch.identities.row([
-      String(i.id),
-      i.xmin,
-      copyField(i.classifiedIsAgent),
-      String(i.agentConfidence),
-      copyField(i.agentPlatform),
-      copyField(i.ownerRef),
-      copyField(i.ownerKind),
-      copyField(i.ownerSource),
-      i.ownerStatus,
-      String(i.risk),
-      String(i.ownership),
-      String(i.privilege),
-      String(i.credentialAge),
-      String(i.monitoring),
-      copyField(i.maxAccessLevel),
-      String(i.credentialCount),
-      copyField(i.oldestCredentialAt),
-    ])
+    this.batch.identities
+      .row(IDENTITY_STAGE_SHAPE.length)
+      .int8(i.id)
+      .xid(Number(i.xmin))
+      .bool(i.classifiedIsAgent)
+      .float4(i.agentConfidence)
+      .text(i.agentPlatform)
+      .text(i.ownerRef)
+      .text(i.ownerKind)
+      .text(i.ownerSource)
+      .text(i.ownerStatus)
+      .int2(i.risk)
+      .int2(i.ownership)
+      .int2(i.privilege)
+      .int2(i.credentialAge)
+      .int2(i.monitoring)
+      .text(i.maxAccessLevel)
+      .int4(i.credentialCount)
+      .timestamptz(i.oldestCredentialAt?.getTime() ?? null)
   }
 
   change(change: BatchPlan['changes'][number]): void {
@@ -361,15 +379,38 @@ export class BatchEncoder implements PlanSink {
     return this.batch
   }
 
-  /** FINDING_COLUMNS of one finding, tab-separated. */
-  private findingLine(f: FindingRow): string {
-    const evidence = f.evidenceJson === undefined ? copyJson(f.evidence) : copyJsonText(f.evidenceJson)
-    return (
-      `${f.identityId}\t${copyField(f.credentialId)}\t${copyField(f.subjectKey)}\t${f.ruleId}\t${f.dimension}\t${f.severity}\t` +
-      `${copyField(f.nhi)}\t${f.status}\t${evidence}\t${this.stamp}\t${this.stamp}`
-    )
+  /** FINDING_COLUMNS of one finding, after the row's start (and the id of a seen finding). */
+  private findingFields(fields: BinaryCopyBuffer, f: FindingRow): void {
+    fields
+      .int8(f.identityId)
+      .int8(f.credentialId)
+      .text(f.subjectKey)
+      .text(f.evidenceJson ?? jsonText(f.evidence))
+      .block(this.ruleBlock(f))
+  }
+
+  /** rule_id to last_seen_at of a finding: the same for every finding of its rule and status in the batch. */
+  private ruleBlock(f: FindingRow): Buffer {
+    let blocks = this.ruleBlocks.get(f.ruleId)
+    if (blocks === undefined) this.ruleBlocks.set(f.ruleId, (blocks = []))
+    for (const block of blocks)
+      if (block.status === f.status && block.dimension === f.dimension && block.severity === f.severity && block.nhi === f.nhi) return block.bytes
+    const bytes = fieldBlock((fields) => fields.text(f.ruleId).text(f.dimension).text(f.severity).text(f.nhi).text(f.status).block(this.stampTwice))
+    blocks.push({ status: f.status, dimension: f.dimension, severity: f.severity, nhi: f.nhi, bytes })
+    return bytes
   }
 }
+
+interface RuleBlock {
+  status: string
+  dimension: string
+  severity: string
+  nhi: string | null
+  bytes: Buffer
+}
+
+/** A json field's text: SQL NULL when the value has no JSON form (undefined), as COPY text wrote it. */
+const jsonText = (value: unknown): string | null => JSON.stringify(value ?? null) ?? null
 
 /** Turns a collected plan into what goes over the wire. `settingsReadAt`: see EncodedBatch. */
 export function encodeBatch(plan: BatchPlan, now: Date, settingsReadAt = '-infinity'): EncodedBatch {
@@ -448,13 +489,13 @@ async function writeWithUpserts(client: pg.PoolClient, batch: EncodedBatch, now:
   })
 }
 
-async function upsertFindings(client: pg.PoolClient, rows: CopyBuffer, now: Date): Promise<void> {
+async function upsertFindings(client: pg.PoolClient, rows: BinaryCopyBuffer, now: Date): Promise<void> {
   if (rows.length === 0) return
   await copyRows(client, FINDING_STAGE, FINDING_COLUMNS, rows)
   await client.query(FINDING_UPSERT, [now])
 }
 
-async function updateSeenFindings(client: pg.PoolClient, rows: CopyBuffer, now: Date): Promise<void> {
+async function updateSeenFindings(client: pg.PoolClient, rows: BinaryCopyBuffer, now: Date): Promise<void> {
   if (rows.length === 0) return
   // The stage empties at commit; a batch retried with upserts after a rollback finds it empty.
   await copyRows(client, SEEN_STAGE, ['id', ...FINDING_COLUMNS], rows)

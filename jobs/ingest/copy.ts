@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
+import type { BinaryCopyBuffer } from './binary-copy.js'
 
 export type CopyValue = string | number | boolean | Date | null | undefined
 
@@ -106,10 +107,16 @@ export class CopyBuffer {
   }
 }
 
-/** Streams the rows into `table (columns)`, one chunk of about 1 MB at a time. */
-export async function copyRows(client: pg.PoolClient | pg.Client, table: string, columns: readonly string[], rows: CopyBuffer): Promise<void> {
+/** Streams the rows (text, or binary from binary-copy.ts) into `table (columns)`, one chunk of about 1 MB at a time. */
+export async function copyRows(
+  client: pg.PoolClient | pg.Client,
+  table: string,
+  columns: readonly string[],
+  rows: CopyBuffer | BinaryCopyBuffer,
+): Promise<void> {
   if (rows.length === 0) return
-  const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`))
+  const format = rows instanceof CopyBuffer ? '' : ' with (format binary)'
+  const stream = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin${format}`))
   await pipeline(Readable.from(rows.chunks()), stream)
 }
 
