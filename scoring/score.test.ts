@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { ACCESS_LEVELS, type AccessLevel } from '../connectors/contract.js'
 import { assessIdentity } from './assess.js'
 import { EMPTY_DIRECTORY } from './owners.js'
-import { computeScore, type ScoredFinding } from './score.js'
+import { allocateLargestRemainder, computeScore, type ScoredFinding } from './score.js'
 import { credential, daysAgo, entitlement, identity, NOW, owner } from './testing.js'
 import { defaultThresholds } from './thresholds.js'
 import type { CredentialInput, EntitlementInput, IdentityInput } from './types.js'
@@ -144,6 +144,31 @@ describe('score invariants (property-based)', () => {
       ),
       { numRuns: 400 },
     )
+  })
+
+  it('rounds shares by largest remainder: floors, then one point each to the largest remainders, ties to the earlier share', () => {
+    // The definition, by sorting every share: what the pass computes without sorting must equal it.
+    const bySorting = (total: number, shares: number[]) => {
+      const target = Math.round(total)
+      const sum = shares.reduce((a, b) => a + b, 0)
+      if (target === 0 || sum <= 0) return shares.map(() => 0)
+      const exact = shares.map((share) => (share / sum) * target)
+      const result = exact.map(Math.floor)
+      let left = target - result.reduce((a, b) => a + b, 0)
+      const order = exact.map((_, index) => index).sort((a, b) => exact[b]! - Math.floor(exact[b]!) - (exact[a]! - Math.floor(exact[a]!)) || a - b)
+      for (const index of order) if (left-- > 0) result[index]! += 1
+      return result
+    }
+    const share = fc.oneof(fc.double({ min: 0, max: 5, noNaN: true }), fc.constantFrom(0, 0.5, 1, 1 / 3))
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100 }), fc.array(share, { maxLength: 30 }), (total, shares) => {
+        const points = allocateLargestRemainder(total, shares)
+        expect(points).toEqual(bySorting(total, shares))
+        if (shares.some((value) => value > 0)) expect(points.reduce((a, b) => a + b, 0)).toBe(total)
+      }),
+      { numRuns: 1000 },
+    )
+    expect(allocateLargestRemainder(3, [1, 1, 1, 1])).toEqual([1, 1, 1, 0])
   })
 
   it('every point of the risk and of each dimension is traced to a finding', () => {

@@ -72,14 +72,19 @@ function compareFindings(a: ScoredFinding, b: ScoredFinding): number {
   return 0
 }
 
-/** Rounds shares of `total` to integers that sum to round(total), deterministically. */
-function allocate(total: number, shares: number[]): number[] {
+/**
+ * Rounds shares of `total` to integers that sum to round(total), deterministically: each gets
+ * the floor of its exact part, and the points left go one each to the largest remainders, ties
+ * to the earlier share. Fewer points are left than there are shares, so they are handed out by
+ * picking the largest remainder each time rather than by sorting: a pass scores a million
+ * identities, and sorting here was a tenth of what assessing one allocated (docs/decisions/047).
+ */
+export function allocateLargestRemainder(total: number, shares: readonly number[]): number[] {
   const target = Math.round(total)
   let sum = 0
   for (const share of shares) sum += share
   const result = new Array<number>(shares.length).fill(0)
   if (target === 0 || sum <= 0) return result
-  // Largest remainder first; ties go to the earlier share.
   const remainders = new Array<number>(shares.length)
   let remaining = target
   for (let index = 0; index < shares.length; index += 1) {
@@ -89,18 +94,35 @@ function allocate(total: number, shares: number[]): number[] {
     remainders[index] = exact - floor
     remaining -= floor
   }
-  if (remaining <= 0) return result
-  const order = shares.map((_, index) => index).sort((a, b) => remainders[b]! - remainders[a]! || a - b)
-  for (const index of order) {
-    if (remaining <= 0) break
-    result[index]! += 1
-    remaining -= 1
+  for (; remaining > 0; remaining -= 1) {
+    let best = -1
+    for (let index = 0; index < remainders.length; index += 1) if (best < 0 || remainders[index]! > remainders[best]!) best = index
+    if (best < 0) break
+    result[best]! += 1
+    // Taken: below every remainder (all are at least 0), so it is not picked again.
+    remainders[best] = -1
   }
   return result
 }
 
+/** The findings in canonical order (rule, then subject): an insertion sort, stable, for the few findings of an identity. */
+function canonicalOrder<T extends ScoredFinding>(input: readonly T[]): T[] {
+  const sorted = input.slice()
+  for (let next = 1; next < sorted.length; next += 1) {
+    const finding = sorted[next]!
+    let at = next
+    while (at > 0 && compareFindings(sorted[at - 1]!, finding) > 0) {
+      sorted[at] = sorted[at - 1]!
+      at -= 1
+    }
+    sorted[at] = finding
+  }
+  return sorted
+}
+
 export function computeScore(input: ScoredFinding[], context: ScoreContext): ScoreBreakdown {
-  const findings = [...input].sort(compareFindings)
+  // Insertion sort is quadratic: a large list (which no identity has in practice) takes the library sort.
+  const findings = input.length <= 64 ? canonicalOrder(input) : [...input].sort(compareFindings)
   const exponent = exposureExponent(context)
   // One pass over the sorted findings gathers, per dimension, the product of (1 − w) and the sum
   // of log shares, each in the findings' order, so results do not depend on the input order.
@@ -116,7 +138,7 @@ export function computeScore(input: ScoredFinding[], context: ScoreContext): Sco
     logSum[finding.dimension] += logShare[index]!
   }
   const dimensions = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
-  const dimensionLog = {} as Record<Dimension, number>
+  const dimensionLog = { ownership: 0, privilege: 0, credential_age: 0, monitoring: 0 } as Record<Dimension, number>
   let logTotal = 0
   for (const dimension of DIMENSIONS) {
     const raw = 1 - remaining[dimension]
@@ -128,36 +150,43 @@ export function computeScore(input: ScoredFinding[], context: ScoreContext): Sco
   const risk = Math.min(100, Math.max(0, Math.round(100 * riskRaw)))
 
   // Split the risk over findings: by dimension (log share), then within it (log share).
-  const riskShares = findings.map((finding, index) => {
-    const dimensionTotal = logSum[finding.dimension]
-    return dimensionTotal > 0 ? dimensionLog[finding.dimension] * (logShare[index]! / dimensionTotal) : 0
-  })
-  const riskPoints = allocate(risk, riskShares)
+  const riskShares = new Array<number>(findings.length)
+  for (let index = 0; index < findings.length; index += 1) {
+    const dimension = findings[index]!.dimension
+    const dimensionTotal = logSum[dimension]
+    riskShares[index] = dimensionTotal > 0 ? dimensionLog[dimension] * (logShare[index]! / dimensionTotal) : 0
+  }
+  const riskPoints = allocateLargestRemainder(risk, riskShares)
   const dimensionPoints = new Array<number>(findings.length).fill(0)
   for (const dimension of DIMENSIONS) {
     const indexes: number[] = []
-    for (let index = 0; index < findings.length; index += 1) if (findings[index]!.dimension === dimension) indexes.push(index)
+    const shares: number[] = []
+    for (let index = 0; index < findings.length; index += 1)
+      if (findings[index]!.dimension === dimension) {
+        indexes.push(index)
+        shares.push(logShare[index]!)
+      }
     if (indexes.length === 0) continue
-    const points = allocate(
-      dimensions[dimension],
-      indexes.map((index) => logShare[index]!),
-    )
-    indexes.forEach((findingIndex, i) => {
-      dimensionPoints[findingIndex] = points[i]!
-    })
+    const points = allocateLargestRemainder(dimensions[dimension], shares)
+    for (let i = 0; i < indexes.length; i += 1) dimensionPoints[indexes[i]!] = points[i]!
   }
-  return {
-    version: SCORE_VERSION,
-    risk,
-    dimensions,
-    exposure: { maxAccessLevel: context.maxAccessLevel, isAgent: context.isAgent, exponent: Math.round(exponent * 1000) / 1000 },
-    findings: findings.map((finding, index) => ({
+  const points: FindingPoints[] = new Array<FindingPoints>(findings.length)
+  for (let index = 0; index < findings.length; index += 1) {
+    const finding = findings[index]!
+    points[index] = {
       ruleId: finding.ruleId,
       subjectKey: finding.subjectKey,
       dimension: finding.dimension,
       severity: finding.severity,
       dimensionPoints: dimensionPoints[index]!,
       riskPoints: riskPoints[index]!,
-    })),
+    }
+  }
+  return {
+    version: SCORE_VERSION,
+    risk,
+    dimensions,
+    exposure: { maxAccessLevel: context.maxAccessLevel, isAgent: context.isAgent, exponent: Math.round(exponent * 1000) / 1000 },
+    findings: points,
   }
 }
