@@ -1,40 +1,66 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../test/db.js'
-import { fetchIdentitiesById, fetchPendingBatch, inIdentityAndIdOrder } from './load.js'
+import { copyLinesOf, lineFields } from '../jobs/ingest/copy.js'
+import { fetchIdentitiesById, fetchPendingBatch, groupByIdentity } from './load.js'
 import { storeIdentity, storeSource } from './testing-db.js'
 
 const database = useTestDatabase()
 
-describe('inIdentityAndIdOrder', () => {
+describe('groupByIdentity', () => {
+  /** COPY text of rows of (identity, row id, label), and the labels in the order grouped. */
+  const grouped = (rows: string[][], byRowId = true) => {
+    const lines = copyLinesOf(rows.map((row) => row.join('\t') + '\n').join(''))
+    const { order, identityIds } = groupByIdentity(lines, byRowId)
+    return { labels: Array.from(order, (line) => lineFields(lines, line)[2]), identityIds: Array.from(identityIds) }
+  }
+
   it('keeps rows already in order as they are', () => {
-    const rows = [
-      ['1', '5', 'a'],
-      ['1', '7', 'b'],
-      ['2', '3', 'c'],
-    ]
-    expect(inIdentityAndIdOrder(rows)).toBe(rows)
+    expect(
+      grouped([
+        ['1', '5', 'a'],
+        ['1', '7', 'b'],
+        ['2', '3', 'c'],
+      ]),
+    ).toEqual({ labels: ['a', 'b', 'c'], identityIds: [1, 1, 2] })
   })
 
-  it('keeps rows whose identities interleave, as long as the rows of each identity come in id order', () => {
-    const rows = [
-      ['1', '5', 'a'],
-      ['2', '6', 'c'],
-      ['1', '105', 'b'],
-      ['2', '106', 'd'],
-    ]
-    expect(inIdentityAndIdOrder(rows)).toBe(rows)
+  it('orders by identity, then by row id, as numbers (9 before 10), interleaved identities included', () => {
+    expect(
+      grouped([
+        ['2', '1', 'd'],
+        ['10', '4', 'e'],
+        ['9', '12', 'b'],
+        ['9', '8', 'a'],
+        ['2', '10', 'c'],
+      ]).labels,
+    ).toEqual(['d', 'c', 'a', 'b', 'e'])
+    expect(
+      grouped([
+        ['1', '5', 'a'],
+        ['2', '6', 'c'],
+        ['1', '105', 'b'],
+        ['2', '106', 'd'],
+      ]),
+    ).toEqual({ labels: ['a', 'b', 'c', 'd'], identityIds: [1, 1, 2, 2] })
   })
 
-  it('orders by identity, then by row id, as numbers (9 before 10)', () => {
-    const rows = [
-      ['2', '1', 'd'],
-      ['10', '4', 'e'],
-      ['9', '12', 'b'],
-      ['9', '8', 'a'],
-      ['2', '10', 'c'],
-    ]
-    expect(inIdentityAndIdOrder(rows).map((row) => row[2])).toEqual(['d', 'c', 'a', 'b', 'e'])
+  it('without row ids, keeps the rows of one identity in the order they were read', () => {
+    expect(
+      grouped(
+        [
+          ['3', '9', 'x'],
+          ['1', '5', 'a'],
+          ['3', '1', 'y'],
+          ['1', '2', 'b'],
+        ],
+        false,
+      ).labels,
+    ).toEqual(['a', 'b', 'x', 'y'])
+  })
+
+  it('says which line and field is not an identity id', () => {
+    expect(() => groupByIdentity(copyLinesOf('1\t2\n\\N\t3\n'), false)).toThrow(/Field 0 of line 1 of a COPY result is not a whole number/)
   })
 })
 

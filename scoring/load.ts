@@ -2,7 +2,8 @@
  * Reads what a scoring pass needs: the per-pass context (thresholds, the directory of departed
  * or disabled people) once, then identities in keyset batches with their credentials,
  * entitlements, owners, claim and stored findings — one query per table and batch, read as COPY
- * text (docs/decisions/033).
+ * text (docs/decisions/033) and kept as text until the pass reaches each identity (BatchRows,
+ * docs/decisions/047).
  */
 import { sql, type Kysely } from 'kysely'
 import type pg from 'pg'
@@ -10,7 +11,7 @@ import { ACCESS_LEVELS, type AccessLevel, type AgentSignal, type EscalationPath,
 import { LeashError } from '../cli/errors.js'
 import { poolOf } from '../db/connection.js'
 import type { Database } from '../db/schema.js'
-import { copyOut, type CopyOutRow } from '../jobs/ingest/copy.js'
+import { copyOut, copyOutLines, leadingInteger, lineFields, type CopyLines, type CopyOutRow } from '../jobs/ingest/copy.js'
 import type { OwnerDirectory } from './owners.js'
 import { ThresholdResolver, type ThresholdOverrideRow } from './thresholds.js'
 import type { ClaimInput, CredentialInput, IdentityInput, OwnerHintInput, PostureInputs } from './types.js'
@@ -207,6 +208,13 @@ export interface PendingBatch {
   full: boolean
 }
 
+/** A batch of pending identities as read, each built when the pass reaches it (see BatchRows). */
+export interface PendingRows {
+  identities: BatchRows
+  lastId: number | null
+  full: boolean
+}
+
 /**
  * The next batch of identities to score after `afterId`: those flagged needs_scoring (keyset on
  * the partial index); with `dueBefore`, those last scored before it (keyset on the scores'
@@ -219,6 +227,15 @@ export async function fetchPendingBatch(
   /** `throughId` (inclusive) bounds the id range one of a parallel pass's threads reads (scoring/threads.ts). */
   batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean; throughId?: number },
 ): Promise<PendingBatch> {
+  const rows = await readPendingBatch(db, batch)
+  return { ...rows, identities: [...rows.identities] }
+}
+
+/** fetchPendingBatch for the pass: the identities are built one at a time as they are assessed. */
+export async function readPendingBatch(
+  db: Kysely<Database>,
+  batch: { afterId: number; limit: number; dueBefore: Date | null; reassess?: boolean; throughId?: number },
+): Promise<PendingRows> {
   const pool = poolFor(db)
   const after = int(batch.afterId)
   const limit = int(batch.limit)
@@ -240,66 +257,59 @@ export async function fetchPendingBatch(
   // The ids first, then their rows: a dense batch's rows are cheaper to read as a range (readIdentities).
   const ids = (await copyOut(pool, pending)).map(([id]) => Number(id))
   return {
-    identities: await attachChildren(pool, await readIdentities(pool, ids)),
+    identities: await readBatch(pool, ids),
     lastId: ids.length > 0 ? ids[ids.length - 1]! : null,
     full: ids.length === batch.limit,
   }
 }
 
 export async function fetchIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<LoadedIdentity[]> {
-  if (ids.length === 0) return []
-  const pool = poolFor(db)
-  const distinct = [...new Set(ids)].sort((a, b) => a - b)
-  return attachChildren(pool, await readIdentities(pool, distinct))
+  return [...(await readIdentitiesById(db, ids))]
 }
 
-/** The identities of `ids` (ascending, distinct) that still exist, in id order. */
-async function readIdentities(pool: pg.Pool, ids: number[]): Promise<LoadedIdentity[]> {
-  if (ids.length === 0) return []
-  if (!isDense(ids)) return (await copyOut(pool, identitiesIn(`select unnest(${idArray(ids)})`))).map(toLoaded)
-  // The range may hold identities that are not due: only the batch's own are scored.
-  const wanted = new Set(ids)
-  const rows = await copyOut(pool, identitiesBetween(ids[0]!, ids[ids.length - 1]!))
-  return rows.filter((row) => wanted.has(Number(row[0]))).map(toLoaded)
+/** fetchIdentitiesById for the pass: the identities are built one at a time as they are assessed. */
+export async function readIdentitiesById(db: Kysely<Database>, ids: number[]): Promise<BatchRows> {
+  const distinct = [...new Set(ids)].sort((a, b) => a - b)
+  return readBatch(poolFor(db), distinct)
 }
 
 /**
- * Child rows of a batch, one query per table, read as COPY text (docs/decisions/033). A dense
- * batch (the usual case: a full pass, or a scan that touched most of a source) reads an id
- * range, which PostgreSQL serves with one index range scan instead of thousands of lookups; a
- * sparse batch reads by id list.
+ * The rows of the identities of `ids` (ascending, distinct) that still exist, and their child
+ * rows, one query per table, read as COPY text (docs/decisions/033). A dense batch (the usual
+ * case: a full pass, or a scan that touched most of a source) reads an id range, which
+ * PostgreSQL serves with one index range scan instead of thousands of lookups; a sparse batch
+ * reads by id list. The range may hold identities that are not due: only the batch's own are
+ * built.
  */
-async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<LoadedIdentity[]> {
-  if (batch.length === 0) return []
-  const loaded = new Map<number, LoadedIdentity>()
-  for (const item of batch) loaded.set(item.identity.id, item)
-  const ids = batch.map((item) => item.identity.id)
+async function readBatch(pool: pg.Pool, ids: number[]): Promise<BatchRows> {
+  if (ids.length === 0) return BatchRows.EMPTY
   const low = ids[0]!
   const high = ids[ids.length - 1]!
   const dense = isDense(ids)
   const match = (column: string) => (dense ? `${column} between ${int(low)} and ${int(high)}` : `${column} = any(${idArray(ids)})`)
-  const [credentials, entitlements, accessRanks, owners, claims, findings, scored] = await Promise.all([
-    copyOut(
+  const [identities, credentials, entitlements, accessRanks, owners, claims, findings, scored] = await Promise.all([
+    copyOutLines(pool, dense ? identitiesBetween(low, high) : identitiesIn(`select unnest(${idArray(ids)})`)),
+    copyOutLines(
       pool,
       `select c.identity_id, c.id, c.external_id, c.type, c.status, ${ms('c.created_at')}, ${ms('c.expires_at')}, ${ms('c.last_used_at')},
         c.last_used_known, ${ms('c.last_rotated_at')}, c.rotation_enabled, c.is_static
       from credentials c where ${match('c.identity_id')}`,
-    ).then(inIdentityAndIdOrder),
+    ),
     // Only the grants a rule or the classifier reads (entitlements.notable); the rest count only
     // towards the highest level, read from the (identity_id, access_level) index (docs/decisions/044).
-    copyOut(
+    copyOutLines(
       pool,
       `select e.identity_id, e.id, e.action, e.resource, e.access_level, e.source_kind, e.source_ref, e.conditional
       from entitlements e where ${match('e.identity_id')} and e.notable`,
-    ).then(inIdentityAndIdOrder),
-    copyOut(pool, `select e.identity_id, max(${ACCESS_RANK}) from entitlements e where ${match('e.identity_id')} group by e.identity_id`),
-    copyOut(
+    ),
+    copyOutLines(pool, `select e.identity_id, max(${ACCESS_RANK}) from entitlements e where ${match('e.identity_id')} group by e.identity_id`),
+    copyOutLines(
       pool,
       `select o.identity_id, o.owner_ref, o.role, o.kind, o.source, o.display_name, o.active, o.can_add_credentials
       from identity_owners o where ${match('o.identity_id')} order by o.identity_id, o.owner_ref, o.role, o.source`,
     ),
     // The current owner decided in Leash: a confirmed claim or an accepted handover, not ended.
-    copyOut(
+    copyOutLines(
       pool,
       `select distinct on (c.identity_id) c.identity_id, c.kind, coalesce(u.email, u.username), u.display_name,
         u.disabled_at is not null, ${ms('c.decided_at')}
@@ -307,134 +317,222 @@ async function attachChildren(pool: pg.Pool, batch: LoadedIdentity[]): Promise<L
       where ${match('c.identity_id')} and c.status in ('confirmed', 'accepted') and c.ended_at is null
       order by c.identity_id, coalesce(c.decided_at, c.created_at) desc, c.created_at desc`,
     ),
-    copyOut(
+    copyOutLines(
       pool,
       `select f.identity_id, f.id, f.rule_id, f.subject_key, f.status, ${ms('f.accepted_until')}, f.credential_id, f.dimension, f.severity, f.nhi, f.evidence
       from findings f where ${match('f.identity_id')}`,
     ),
-    copyOut(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
+    copyOutLines(pool, `select s.identity_id, s.breakdown from identity_scores s where ${match('s.identity_id')}`),
   ])
-  for (const [
-    identityId,
-    id,
-    externalId,
-    type,
-    status,
-    created,
-    expires,
-    lastUsed,
-    lastUsedKnown,
-    rotated,
-    rotationEnabled,
-    isStatic,
-  ] of credentials) {
-    loaded.get(Number(identityId))?.identity.credentials.push({
-      id: Number(id),
-      externalId: externalId!,
-      type: type!,
-      status: status as CredentialInput['status'],
-      createdAt: dateOf(created),
-      expiresAt: dateOf(expires),
-      lastUsedAt: dateOf(lastUsed),
-      lastUsedKnown: lastUsedKnown === 't',
-      lastRotatedAt: dateOf(rotated),
-      rotationEnabled: booleanOf(rotationEnabled),
-      isStatic: isStatic === 't',
-    })
-  }
-  for (const [identityId, , action, resource, accessLevel, sourceKind, sourceRef, conditional] of entitlements) {
-    if (!ACCESS.has(accessLevel!)) continue
-    loaded.get(Number(identityId))?.identity.entitlements.push({
-      action: action!,
-      resource: resource!,
-      accessLevel: accessLevel as AccessLevel,
-      sourceKind: sourceKind!,
-      sourceRef: sourceRef!,
-      conditional: conditional === 't',
-    })
-  }
-  for (const [identityId, rank] of accessRanks) {
-    const target = loaded.get(Number(identityId))
-    if (target && rank !== null && rank !== undefined) target.identity.maxAccessLevel = ACCESS_LEVELS[Number(rank) - 1] ?? null
-  }
-  for (const [identityId, ref, role, kind, source, displayName, active, canAddCredentials] of owners) {
-    loaded.get(Number(identityId))?.identity.owners.push({
-      ref: ref!,
-      role: role as OwnerHintInput['role'],
-      kind: kind as OwnerHintInput['kind'],
-      source: source as OwnerHintInput['source'],
-      displayName: displayName ?? null,
-      active: booleanOf(active),
-      canAddCredentials: canAddCredentials === 't',
-    })
-  }
-  for (const [identityId, kind, userRef, displayName, disabled, decided] of claims) {
-    const target = loaded.get(Number(identityId))
-    if (target)
-      target.identity.claim = {
-        kind: kind as ClaimInput['kind'],
-        userRef: userRef!,
-        displayName: displayName!,
-        disabled: disabled === 't',
-        decidedAt: dateOf(decided),
-      }
-  }
-  for (const [identityId, id, ruleId, subjectKey, status, accepted, credentialId, dimension, severity, nhi, evidence] of findings) {
-    loaded.get(Number(identityId))?.existing.push({
-      id: Number(id),
-      ruleId: ruleId!,
-      subjectKey: subjectKey!,
-      status: status as ExistingFinding['status'],
-      acceptedUntil: numberOf(accepted),
-      credentialId: numberOf(credentialId),
-      dimension: dimension!,
-      severity: severity!,
-      nhi: nhi ?? null,
-      evidenceJson: evidence!,
-    })
-  }
-  for (const [identityId, breakdown] of scored) {
-    const target = loaded.get(Number(identityId))
-    if (target) {
-      target.scoredBefore = true
-      target.storedBreakdown = breakdown ?? null
-    }
-  }
-  return batch
+  // Only the batch's own identities: the range may hold others.
+  const wanted = new Set(ids)
+  const own: number[] = []
+  for (let line = 0; line < identities.count; line += 1) if (!dense || wanted.has(leadingInteger(identities, line))) own.push(line)
+  return new BatchRows(identities, Int32Array.from(own), {
+    // Rules see an identity's credentials and grants in row-id order, so evidence that lists
+    // them is the same from one pass to the next whatever the physical order of the rows.
+    credentials: groupByIdentity(credentials, true),
+    entitlements: groupByIdentity(entitlements, true),
+    accessRanks: groupByIdentity(accessRanks, false),
+    owners: groupByIdentity(owners, false),
+    claims: groupByIdentity(claims, false),
+    findings: groupByIdentity(findings, false),
+    scored: groupByIdentity(scored, false),
+  })
+}
+
+/** A child table's lines, grouped by identity: `order` lists line numbers, `identityIds` the identity of each. */
+export interface GroupedLines {
+  lines: CopyLines
+  order: Int32Array
+  identityIds: Float64Array
 }
 
 /**
- * Child rows in the order rules see them: each identity's rows by row id, so evidence that lists
- * credentials or entitlements is the same from one pass to the next whatever the physical order
- * of the rows. The queries leave out ORDER BY: sorting a batch's 20,000 entitlement rows was
- * half of PostgreSQL's time for that read (docs/decisions/039). Rows of different identities
- * may interleave (attachChildren groups them by identity); only when some identity's own rows
- * are out of id order, after updates moved them, are all the rows sorted here. Fields 0 and 1
- * are the identity id and the row id.
+ * A child table's lines in ascending identity order; within an identity, by row id (the second
+ * field) when `byRowId`, else as read. The queries leave out ORDER BY: sorting a batch's 20,000
+ * entitlement rows was half of PostgreSQL's time for that read (docs/decisions/039). The lines
+ * are sorted here only when some are out of that order, after updates moved rows.
  */
-export function inIdentityAndIdOrder(rows: CopyOutRow[]): CopyOutRow[] {
-  const lastIdOf = new Map<string, number>()
-  for (const row of rows) {
-    const id = Number(row[1])
-    const identity = row[0]!
-    const last = lastIdOf.get(identity)
-    if (last !== undefined && last >= id) return sortedByIdentityAndId(rows)
-    lastIdOf.set(identity, id)
+export function groupByIdentity(lines: CopyLines, byRowId: boolean): GroupedLines {
+  const count = lines.count
+  const identities = new Float64Array(count)
+  const rowIds = byRowId ? new Float64Array(count) : null
+  let inOrder = true
+  for (let line = 0; line < count; line += 1) {
+    identities[line] = leadingInteger(lines, line)
+    if (rowIds) rowIds[line] = leadingInteger(lines, line, 1)
+    if (line > 0 && inOrder) {
+      const previous = identities[line - 1]!
+      const current = identities[line]!
+      if (current < previous || (rowIds && current === previous && rowIds[line]! <= rowIds[line - 1]!)) inOrder = false
+    }
   }
-  return rows
+  const order = new Int32Array(count)
+  for (let line = 0; line < count; line += 1) order[line] = line
+  if (inOrder) return { lines, order, identityIds: identities }
+  // TimSort (stable: lines of one identity keep the order they were read in) merges the sorted
+  // runs a heap scan returns in a few passes.
+  const sorted = Array.from(order).sort((a, b) => identities[a]! - identities[b]! || (rowIds ? rowIds[a]! - rowIds[b]! : 0))
+  const identityIds = new Float64Array(count)
+  for (let index = 0; index < count; index += 1) {
+    order[index] = sorted[index]!
+    identityIds[index] = identities[sorted[index]!]!
+  }
+  return { lines, order, identityIds }
 }
 
-function sortedByIdentityAndId(rows: CopyOutRow[]): CopyOutRow[] {
-  const identities = new Float64Array(rows.length)
-  const ids = new Float64Array(rows.length)
-  rows.forEach((row, index) => {
-    identities[index] = Number(row[0])
-    ids[index] = Number(row[1])
-  })
-  const order = Array.from(rows, (_, index) => index)
-  // TimSort: merges the sorted runs a heap scan returns in a few passes.
-  order.sort((a, b) => identities[a]! - identities[b]! || ids[a]! - ids[b]!)
-  return order.map((index) => rows[index]!)
+interface ChildTables {
+  credentials: GroupedLines
+  entitlements: GroupedLines
+  accessRanks: GroupedLines
+  owners: GroupedLines
+  claims: GroupedLines
+  findings: GroupedLines
+  scored: GroupedLines
+}
+
+/**
+ * A batch's rows as read: each query's COPY text with where its lines start, and its child rows
+ * grouped by identity. An identity's objects (its rows split into fields, its credentials,
+ * grants, owners and stored findings) are built only when iteration reaches it, just before it
+ * is assessed, so they die young; a batch read ahead is then a few large strings and typed arrays,
+ * which the garbage collector does not copy (docs/decisions/047). Iterate it once per use: each
+ * iteration builds every identity again.
+ */
+export class BatchRows implements Iterable<LoadedIdentity> {
+  static readonly EMPTY = new BatchRows({ text: '', count: 0, starts: new Int32Array(1) }, new Int32Array(0), null)
+
+  constructor(
+    private readonly identities: CopyLines,
+    /** The lines of `identities` that belong to the batch, in id order. */
+    private readonly own: Int32Array,
+    private readonly children: ChildTables | null,
+  ) {}
+
+  get length(): number {
+    return this.own.length
+  }
+
+  *[Symbol.iterator](): Iterator<LoadedIdentity> {
+    const children = this.children
+    if (!children) return
+    const cursors = {
+      credentials: new ChildCursor(children.credentials),
+      entitlements: new ChildCursor(children.entitlements),
+      accessRanks: new ChildCursor(children.accessRanks),
+      owners: new ChildCursor(children.owners),
+      claims: new ChildCursor(children.claims),
+      findings: new ChildCursor(children.findings),
+      scored: new ChildCursor(children.scored),
+    }
+    for (let index = 0; index < this.own.length; index += 1) {
+      const loaded = toLoaded(lineFields(this.identities, this.own[index]!))
+      const id = loaded.identity.id
+      const identity = loaded.identity
+      for (const row of cursors.credentials.rowsOf(id)) identity.credentials.push(credentialOf(row))
+      for (const row of cursors.entitlements.rowsOf(id)) {
+        const entitlement = entitlementOf(row)
+        if (entitlement) identity.entitlements.push(entitlement)
+      }
+      for (const [, rank] of cursors.accessRanks.rowsOf(id))
+        if (rank !== null && rank !== undefined) identity.maxAccessLevel = ACCESS_LEVELS[Number(rank) - 1] ?? null
+      for (const row of cursors.owners.rowsOf(id)) identity.owners.push(ownerOf(row))
+      for (const row of cursors.claims.rowsOf(id)) identity.claim = claimOf(row)
+      for (const row of cursors.findings.rowsOf(id)) loaded.existing.push(existingFindingOf(row))
+      for (const [, breakdown] of cursors.scored.rowsOf(id)) {
+        loaded.scoredBefore = true
+        loaded.storedBreakdown = breakdown ?? null
+      }
+      yield loaded
+    }
+  }
+}
+
+/** Walks a child table's grouped lines forward, identity by identity, in ascending id order. */
+class ChildCursor {
+  private at = 0
+  constructor(private readonly grouped: GroupedLines) {}
+
+  /** The rows of identity `id`, split into fields; rows of lower ids (identities not in the batch) are passed over. */
+  rowsOf(id: number): CopyOutRow[] {
+    const { order, identityIds, lines } = this.grouped
+    while (this.at < order.length && identityIds[this.at]! < id) this.at += 1
+    const rows: CopyOutRow[] = []
+    while (this.at < order.length && identityIds[this.at] === id) rows.push(lineFields(lines, order[this.at++]!))
+    return rows
+  }
+}
+
+function credentialOf(row: CopyOutRow): CredentialInput {
+  const [, id, externalId, type, status, created, expires, lastUsed, lastUsedKnown, rotated, rotationEnabled, isStatic] = row
+  return {
+    id: Number(id),
+    externalId: externalId!,
+    type: type!,
+    status: status as CredentialInput['status'],
+    createdAt: dateOf(created),
+    expiresAt: dateOf(expires),
+    lastUsedAt: dateOf(lastUsed),
+    lastUsedKnown: lastUsedKnown === 't',
+    lastRotatedAt: dateOf(rotated),
+    rotationEnabled: booleanOf(rotationEnabled),
+    isStatic: isStatic === 't',
+  }
+}
+
+/** A grant, or null for an access level Leash does not know. */
+function entitlementOf(row: CopyOutRow): IdentityInput['entitlements'][number] | null {
+  const [, , action, resource, accessLevel, sourceKind, sourceRef, conditional] = row
+  if (!ACCESS.has(accessLevel!)) return null
+  return {
+    action: action!,
+    resource: resource!,
+    accessLevel: accessLevel as AccessLevel,
+    sourceKind: sourceKind!,
+    sourceRef: sourceRef!,
+    conditional: conditional === 't',
+  }
+}
+
+function ownerOf(row: CopyOutRow): OwnerHintInput {
+  const [, ref, role, kind, source, displayName, active, canAddCredentials] = row
+  return {
+    ref: ref!,
+    role: role as OwnerHintInput['role'],
+    kind: kind as OwnerHintInput['kind'],
+    source: source as OwnerHintInput['source'],
+    displayName: displayName ?? null,
+    active: booleanOf(active),
+    canAddCredentials: canAddCredentials === 't',
+  }
+}
+
+function claimOf(row: CopyOutRow): ClaimInput {
+  const [, kind, userRef, displayName, disabled, decided] = row
+  return {
+    kind: kind as ClaimInput['kind'],
+    userRef: userRef!,
+    displayName: displayName!,
+    disabled: disabled === 't',
+    decidedAt: dateOf(decided),
+  }
+}
+
+function existingFindingOf(row: CopyOutRow): ExistingFinding {
+  const [, id, ruleId, subjectKey, status, accepted, credentialId, dimension, severity, nhi, evidence] = row
+  return {
+    id: Number(id),
+    ruleId: ruleId!,
+    subjectKey: subjectKey!,
+    status: status as ExistingFinding['status'],
+    acceptedUntil: numberOf(accepted),
+    credentialId: numberOf(credentialId),
+    dimension: dimension!,
+    severity: severity!,
+    nhi: nhi ?? null,
+    evidenceJson: evidence!,
+  }
 }
 
 /** A COPY field holding milliseconds since the epoch (see ms), or NULL. */

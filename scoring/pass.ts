@@ -15,13 +15,13 @@ import type { Database } from '../db/schema.js'
 import { assessIdentity, findingKey, type Assessment } from './assess.js'
 import { packBreakdown } from './breakdown.js'
 import {
-  fetchIdentitiesById,
-  fetchPendingBatch,
   loadPassContext,
+  readIdentitiesById,
+  readPendingBatch,
   type ExistingFinding,
   type LoadedIdentity,
   type PassContext,
-  type PendingBatch,
+  type PendingRows,
   type StoredPosture,
 } from './load.js'
 import { reevaluationIntervalMs } from './reevaluation.js'
@@ -122,12 +122,12 @@ export async function scoreRange(
   signal?: AbortSignal,
 ): Promise<void> {
   const { now, batchSize, dueBefore, reassess } = work
-  const fetch = (afterId: number) => fetchPendingBatch(db, { afterId, limit: batchSize, dueBefore, reassess, throughId: range.throughId })
+  const fetch = (afterId: number) => readPendingBatch(db, { afterId, limit: batchSize, dueBefore, reassess, throughId: range.throughId })
   const writes = new BatchWriters(db, MAX_CONCURRENT_WRITES, onWritten)
-  let next: Promise<PendingBatch> | null = fetch(range.afterId)
+  let next: Promise<PendingRows> | null = fetch(range.afterId)
   try {
     while (next) {
-      const batch: PendingBatch = await next
+      const batch: PendingRows = await next
       next = null
       if (batch.lastId === null) break
       if (batch.full) {
@@ -234,7 +234,7 @@ export async function scoreIdentities(
   let scored = 0
   for (let start = 0; start < ids.length; start += batchSize) {
     options.signal?.throwIfAborted()
-    const batch = await fetchIdentitiesById(db, ids.slice(start, start + batchSize))
+    const batch = await readIdentitiesById(db, ids.slice(start, start + batchSize))
     await writeEncoded(db, planAndEncode(batch, context, now), now)
     scored += batch.length
     options.onProgress?.(scored, ids.length)
@@ -244,23 +244,23 @@ export async function scoreIdentities(
 
 /**
  * A batch's plan, encoded row by row as it is made, so its objects die young
- * (docs/decisions/032 and 040).
+ * (docs/decisions/032, 040 and 047: a BatchRows builds each identity as it is reached).
  */
-export function planAndEncode(batch: LoadedIdentity[], context: PassContext, now: Date): EncodedBatch {
+export function planAndEncode(batch: Iterable<LoadedIdentity>, context: PassContext, now: Date): EncodedBatch {
   const encoder = new BatchEncoder(now, context.settingsReadAt)
   planInto(batch, context, now, encoder)
   return encoder.finish()
 }
 
 /** What a batch writes, collected (for tests and callers that inspect it). */
-export function planBatch(batch: LoadedIdentity[], context: PassContext, now: Date): BatchPlan {
+export function planBatch(batch: Iterable<LoadedIdentity>, context: PassContext, now: Date): BatchPlan {
   const plan = emptyPlan()
   planInto(batch, context, now, collectInto(plan))
   return plan
 }
 
 /** Assesses each identity of a batch and hands what must be written to `sink`. */
-function planInto(batch: LoadedIdentity[], context: PassContext, now: Date, sink: PlanSink): void {
+function planInto(batch: Iterable<LoadedIdentity>, context: PassContext, now: Date, sink: PlanSink): void {
   const nowMs = now.getTime()
   for (const loaded of batch) {
     const { identity } = loaded

@@ -137,35 +137,30 @@ export function decodeCopyField(field: string): string | null {
 }
 
 /**
- * Runs `select` (a query without parameters: COPY takes none, so callers inline only numbers
- * they have checked) as COPY … TO STDOUT and returns its rows. The whole result is held at
- * once, so this is for bounded reads such as one scoring batch.
+ * A COPY TO result as it came: its text, and where each line starts. A reader splits a line into
+ * fields (lineFields) only when it needs that row, so a large result is one string and one typed
+ * array until then, which the garbage collector never copies (docs/decisions/047).
  */
-export async function copyOut(pool: pg.Pool, select: string): Promise<CopyOutRow[]> {
+export interface CopyLines {
+  text: string
+  /** Lines (rows) in the result. */
+  count: number
+  /** Where line i starts, for i below count; entry `count` is where a next line would start. Line i ends before starts[i + 1] - 1. */
+  starts: Int32Array
+}
+
+/**
+ * Runs `select` (a query without parameters: COPY takes none, so callers inline only numbers
+ * they have checked) as COPY … TO STDOUT and returns its text with its lines found. The whole
+ * result is held at once, so this is for bounded reads such as one scoring batch.
+ */
+export async function copyOutLines(pool: pg.Pool, select: string): Promise<CopyLines> {
   const client = await pool.connect()
   let failed = false
   try {
     const chunks: Buffer[] = []
     for await (const chunk of client.query(copyTo(`copy (${select}) to stdout`))) chunks.push(chunk as Buffer)
-    const text = Buffer.concat(chunks).toString('utf8')
-    const rows: CopyOutRow[] = []
-    let start = 0
-    while (start < text.length) {
-      let end = text.indexOf('\n', start)
-      if (end < 0) end = text.length
-      const line = text.slice(start, end)
-      const fields: CopyOutRow = line.split('\t')
-      // Decoded in place, and only in a line with a backslash (an escape or a NULL): most have none.
-      if (line.includes('\\')) {
-        for (let index = 0; index < fields.length; index += 1) {
-          const field = fields[index]!
-          if (field.includes('\\')) fields[index] = decodeCopyField(field)
-        }
-      }
-      rows.push(fields)
-      start = end + 1
-    }
-    return rows
+    return copyLinesOf(Buffer.concat(chunks).toString('utf8'))
   } catch (error) {
     // A connection that failed mid-COPY may be unusable: let the pool discard it.
     failed = true
@@ -173,4 +168,65 @@ export async function copyOut(pool: pg.Pool, select: string): Promise<CopyOutRow
   } finally {
     client.release(failed)
   }
+}
+
+/** COPY TO text with its lines found. */
+export function copyLinesOf(text: string): CopyLines {
+  let count = 0
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count += 1
+  // COPY ends every row with a newline; text after the last one would be a row without it.
+  const unterminated = text.length > 0 && !text.endsWith('\n')
+  if (unterminated) count += 1
+  const starts = new Int32Array(count + 1)
+  let line = 0
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts[++line] = at + 1
+  if (unterminated) starts[count] = text.length + 1
+  return { text, count, starts }
+}
+
+/** Line `index` of a COPY TO result as its fields, decoded. */
+export function lineFields(lines: CopyLines, index: number): CopyOutRow {
+  const line = lines.text.slice(lines.starts[index]!, lines.starts[index + 1]! - 1)
+  const fields: CopyOutRow = line.split('\t')
+  // Decoded in place, and only in a line with a backslash (an escape or a NULL): most have none.
+  if (line.includes('\\')) {
+    for (let field = 0; field < fields.length; field += 1) {
+      const value = fields[field]!
+      if (value.includes('\\')) fields[field] = decodeCopyField(value)
+    }
+  }
+  return fields
+}
+
+/**
+ * A whole number at the start of line `index` of a COPY TO result (its first field), read
+ * without making a string: the identity id by which a batch's child rows are grouped.
+ */
+export function leadingInteger(lines: CopyLines, index: number, field = 0): number {
+  const { text, starts } = lines
+  let at = starts[index]!
+  const end = starts[index + 1]! - 1
+  for (let skip = field; skip > 0; skip -= 1) {
+    at = text.indexOf('\t', at) + 1
+    if (at === 0 || at > end) throw new Error(`Line ${index} of a COPY result has no field ${field}.`)
+  }
+  let value = 0
+  let digits = 0
+  for (; at < end; at += 1) {
+    const code = text.charCodeAt(at)
+    if (code === 9) break
+    if (code < 48 || code > 57) throw new Error(`Field ${field} of line ${index} of a COPY result is not a whole number.`)
+    value = value * 10 + (code - 48)
+    digits += 1
+  }
+  if (digits === 0) throw new Error(`Field ${field} of line ${index} of a COPY result is empty or NULL, not a whole number.`)
+  return value
+}
+
+/** Runs `select` as COPY … TO STDOUT and returns its rows (see copyOutLines). */
+export async function copyOut(pool: pg.Pool, select: string): Promise<CopyOutRow[]> {
+  const lines = await copyOutLines(pool, select)
+  const rows: CopyOutRow[] = new Array(lines.count)
+  for (let index = 0; index < lines.count; index += 1) rows[index] = lineFields(lines, index)
+  return rows
 }
