@@ -141,8 +141,12 @@ export interface LoadedIdentity {
   existing: ExistingFinding[]
 }
 
-/** An entitlement's level as its rank in ACCESS_LEVELS, from 1; null for a level Leash does not know. */
-const ACCESS_RANK = `array_position(array[${ACCESS_LEVELS.map((level) => `'${level}'`).join(', ')}]::text[], e.access_level)`
+/**
+ * An entitlement's level as its rank in ACCESS_LEVELS, from 1; null for a level Leash does not
+ * know. A CASE, not array_position over an array: a fifth less of PostgreSQL's time for the
+ * batch's 20,000 grants (docs/decisions/047).
+ */
+const ACCESS_RANK = `case e.access_level ${ACCESS_LEVELS.map((level, index) => `when '${level}' then ${index + 1}`).join(' ')} end`
 
 /** Milliseconds since the epoch, as COPY writes an int8: no timestamp formatting or parsing. */
 const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`
