@@ -58,59 +58,41 @@ export class BinaryCopyBuffer {
   int8(value: number | null): this {
     if (value === null) return this.null()
     if (!Number.isSafeInteger(value)) throw new RangeError(`Expected a whole number for an int8 field, got ${value}.`)
-    this.room(12)
-    const chunk = this.chunk!
+    const at = this.fixedField(8)
     const high = Math.floor(value / TWO_TO_32)
-    chunk.writeInt32BE(8, this.at)
-    chunk.writeInt32BE(high, this.at + 4)
-    chunk.writeUInt32BE(value - high * TWO_TO_32, this.at + 8)
-    this.at += 12
+    this.chunk!.writeInt32BE(high, at)
+    this.chunk!.writeUInt32BE(value - high * TWO_TO_32, at + 4)
     return this
   }
 
   int4(value: number | null): this {
     if (value === null) return this.null()
-    this.room(8)
-    this.chunk!.writeInt32BE(4, this.at)
-    this.chunk!.writeInt32BE(value, this.at + 4)
-    this.at += 8
+    this.chunk!.writeInt32BE(value, this.fixedField(4))
     return this
   }
 
   int2(value: number | null): this {
     if (value === null) return this.null()
-    this.room(6)
-    this.chunk!.writeInt32BE(2, this.at)
-    this.chunk!.writeInt16BE(value, this.at + 4)
-    this.at += 6
+    this.chunk!.writeInt16BE(value, this.fixedField(2))
     return this
   }
 
   /** An xid (a transaction id: 32 bits, unsigned). */
   xid(value: number): this {
-    this.room(8)
-    this.chunk!.writeInt32BE(4, this.at)
-    this.chunk!.writeUInt32BE(value, this.at + 4)
-    this.at += 8
+    this.chunk!.writeUInt32BE(value, this.fixedField(4))
     return this
   }
 
   /** A real (float4): the number rounded to single precision, as PostgreSQL would store it. */
   float4(value: number | null): this {
     if (value === null) return this.null()
-    this.room(8)
-    this.chunk!.writeInt32BE(4, this.at)
-    this.chunk!.writeFloatBE(value, this.at + 4)
-    this.at += 8
+    this.chunk!.writeFloatBE(value, this.fixedField(4))
     return this
   }
 
   bool(value: boolean | null): this {
     if (value === null) return this.null()
-    this.room(5)
-    this.chunk!.writeInt32BE(1, this.at)
-    this.chunk![this.at + 4] = value ? 1 : 0
-    this.at += 5
+    this.chunk![this.fixedField(1)] = value ? 1 : 0
     return this
   }
 
@@ -158,6 +140,15 @@ export class BinaryCopyBuffer {
       this.finished = true
     }
     return this.done
+  }
+
+  /** Writes the length of a field of `size` bytes and returns where its value goes. */
+  private fixedField(size: number): number {
+    this.room(4 + size)
+    this.chunk!.writeInt32BE(size, this.at)
+    const at = this.at + 4
+    this.at = at + size
+    return at
   }
 
   /** Makes room for `bytes` more in the current chunk, starting the next one if needed. */
