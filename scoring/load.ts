@@ -213,10 +213,8 @@ export interface PendingBatch {
 }
 
 /** A batch of pending identities as read, each built when the pass reaches it (see BatchRows). */
-export interface PendingRows {
+export interface PendingRows extends Omit<PendingBatch, 'identities'> {
   identities: BatchRows
-  lastId: number | null
-  full: boolean
 }
 
 /**

@@ -94,10 +94,10 @@ export function allocateLargestRemainder(total: number, shares: readonly number[
     remainders[index] = exact - floor
     remaining -= floor
   }
+  // Points are left only when some share is positive, so there is always a share to pick.
   for (; remaining > 0; remaining -= 1) {
     let best = -1
     for (let index = 0; index < remainders.length; index += 1) if (best < 0 || remainders[index]! > remainders[best]!) best = index
-    if (best < 0) break
     result[best]! += 1
     // Taken: below every remainder (all are at least 0), so it is not picked again.
     remainders[best] = -1

@@ -199,8 +199,8 @@ export function lineFields(lines: CopyLines, index: number): CopyOutRow {
 }
 
 /**
- * A whole number at the start of line `index` of a COPY TO result (its first field), read
- * without making a string: the identity id by which a batch's child rows are grouped.
+ * Field `field` (the first by default) of line `index` of a COPY TO result as a whole number,
+ * read without making a string: the identity and row ids by which a batch's child rows are grouped.
  */
 export function leadingInteger(lines: CopyLines, index: number, field = 0): number {
   const { text, starts } = lines
